@@ -1,0 +1,1 @@
+"""pyoxidizer-ssl Starlark API (in progress)."""

@@ -1,0 +1,178 @@
+"""The ``pyoxidizer-ssl`` command: render, doctor, build, init.
+
+Errors go to stderr; a bad config or flag exits 2 with a message naming the value and the fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import TRUST_SOURCES, Config, ConfigError, load
+from .render import DEFAULT_OUT, RUNTIME_PACKAGE, render
+
+_DESCRIPTION = """\
+Make a PyOxidizer binary verify TLS correctly on every host.
+
+The binary's OpenSSL only looks in /etc/ssl/cert.pem and /etc/ssl/certs; on Fedora, RHEL,
+openSUSE, NixOS, the BSDs and minimal containers those are missing and HTTPS fails. This tool
+renders a small bootstrap package that, at the first TLS use, trusts (in order):
+SSL_CERT_FILE/SSL_CERT_DIR exactly as set, the host's CA store wherever the distro keeps it,
+then the embedded certifi bundle - plus any corporate CAs you embed with --extra-ca.
+
+Settings come from [tool.pyoxidizer-ssl] in pyproject.toml; every flag below overrides its key.
+"""
+
+_EPILOG = """\
+examples:
+  pyoxidizer-ssl doctor                 what would my binary trust on this host, and why?
+  pyoxidizer-ssl render --out build/ssl write the bootstrap package for pyoxidizer.bzl to embed
+  pyoxidizer-ssl render --extra-ca corp-root.pem --trust env,system
+
+environment variables read by the binary:
+  PYOXIDIZER_SSL_DEBUG=1    print every trust decision to stderr
+  PYOXIDIZER_SSL_DISABLE=1  do nothing; OpenSSL's compiled-in defaults apply
+"""
+
+
+class _UsageError(Exception):
+    """A flag value is wrong; reported like argparse's own errors (exit 2)."""
+
+
+def _trust_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",")] if text.strip() else []
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("config (each overrides its [tool.pyoxidizer-ssl] key)")
+    group.add_argument(
+        "--config",
+        type=Path,
+        default=Path("pyproject.toml"),
+        metavar="PYPROJECT",
+        help="pyproject.toml to read [tool.pyoxidizer-ssl] from (default: ./pyproject.toml; "
+        "a missing file means all defaults)",
+    )
+    group.add_argument(
+        "--trust",
+        type=_trust_list,
+        metavar="LIST",
+        help="comma-separated trust sources in order, from "
+        + ", ".join(TRUST_SOURCES)
+        + " (default: env,system,certifi)",
+    )
+    group.add_argument(
+        "--extra-ca",
+        action="append",
+        metavar="FILE",
+        help="PEM file of CA certificates to trust on top of whichever source wins; "
+        "repeat for several (replaces the extra_ca key)",
+    )
+    group.add_argument(
+        "--export-env",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="export the decision to child processes as SSL_CERT_FILE/SSL_CERT_DIR "
+        "(default: off)",
+    )
+    group.add_argument(
+        "--python-version",
+        metavar="X.Y",
+        help="the binary's Python version, for checks such as truststore's (default: 3.10)",
+    )
+
+
+def _config(args: argparse.Namespace) -> Config:
+    overrides: dict[str, Any] = {
+        "trust": args.trust,
+        "extra_ca": args.extra_ca,
+        "export_env": args.export_env,
+        "python_version": args.python_version,
+    }
+    return load(args.config, overrides)
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    rendered = render(_config(args), args.out)
+    for warning in rendered.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(rendered.package)
+    return 0
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from .doctor import diagnose, format_report
+
+    config = _config(args)
+    report = diagnose(config, args.python)
+    if args.json:
+        print(json.dumps(report, indent=2, sort_keys=True))
+    else:
+        print(format_report(report))
+    return 0 if report["usable"] else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of ``pyoxidizer-ssl``."""
+    parser = argparse.ArgumentParser(
+        prog="pyoxidizer-ssl",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"pyoxidizer-ssl {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = commands.add_parser(
+        "render",
+        help=f"render the {RUNTIME_PACKAGE} package for pyoxidizer.bzl to embed",
+        description=f"Render templates/ into OUT/{RUNTIME_PACKAGE}, the stdlib-only package "
+        "that pyoxidizer.bzl embeds. Same inputs, byte-identical output.",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help=f"output directory (default: {DEFAULT_OUT})",
+    )
+    _add_config_flags(p)
+    p.set_defaults(func=_cmd_render)
+
+    p = commands.add_parser(
+        "doctor",
+        help="show what a binary would trust on this host, and why",
+        description="Render the config privately, run install() in a fresh isolated "
+        "interpreter with this host's environment, and print the decision and its trace. "
+        "Exit 0 when a usable trust source was found, 1 otherwise. Needs no network.",
+    )
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument(
+        "--python",
+        metavar="EXE",
+        help="interpreter to run the check in (default: this one)",
+    )
+    _add_config_flags(p)
+    p.set_defaults(func=_cmd_doctor)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except (ConfigError, ValueError, _UsageError) as exc:
+        print(f"pyoxidizer-ssl {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
