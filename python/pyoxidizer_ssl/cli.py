@@ -77,8 +77,7 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
         "--export-env",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="export the decision to child processes as SSL_CERT_FILE/SSL_CERT_DIR "
-        "(default: off)",
+        help="export the decision to child processes as SSL_CERT_FILE/SSL_CERT_DIR (default: off)",
     )
     group.add_argument(
         "--python-version",

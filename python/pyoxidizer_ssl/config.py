@@ -13,7 +13,7 @@ from typing import Any
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.9/3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 TABLE = "tool.pyoxidizer-ssl"
 TRUST_SOURCES = ("env", "system", "certifi", "truststore")

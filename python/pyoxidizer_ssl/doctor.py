@@ -56,8 +56,10 @@ def format_report(report: dict[str, Any]) -> str:
     """Return the human-readable doctor output."""
     lines = []
     if not report["usable"]:
-        lines.append(f"trust: NOTHING USABLE ({report['source'] or 'no source'}) - "
-                     "TLS verification will fail on this host")
+        lines.append(
+            f"trust: NOTHING USABLE ({report['source'] or 'no source'}) - "
+            "TLS verification will fail on this host"
+        )
     else:
         lines.append(f"trust: {report['source']} ({report['origin']})")
     lines.append(f"cafile: {report['cafile'] or '-'}")

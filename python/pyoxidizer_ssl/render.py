@@ -35,6 +35,8 @@ def pyliteral(value: Any, indent: int = 0) -> str:
     Long sequences are written one item per line so generated files stay readable; dicts are
     written in sorted key order. Any other type is a TypeError: nothing is ever stringified.
     """
+    if isinstance(value, jinja2.Undefined):
+        value._fail_with_undefined_error()  # StrictUndefined: names the missing variable
     if value is None or isinstance(value, (bool, int, str)):
         return repr(value)
     if isinstance(value, dict):

@@ -62,7 +62,7 @@ def pem_blocks(data: bytes) -> list[PemBlock]:
 
     A block whose base64 does not decode is skipped too: OpenSSL would stop at it, we keep the rest.
     """
-    blocks = []
+    blocks: list[PemBlock] = []
     pos = 0
     while True:
         start = data.find(_BEGIN, pos)
@@ -135,7 +135,7 @@ def _encode(tag: int, content: bytes) -> bytes:
 
 
 def _tbs_fields(der: bytes) -> list[tuple[int, int, int, int]]:
-    tag, start, end = _tlv(der, 0)
+    tag, start, _ = _tlv(der, 0)
     if tag != _SEQUENCE:
         raise ValueError("not a certificate: outer element is not a SEQUENCE")
     tag, tstart, tend = _tlv(der, start)
@@ -198,7 +198,7 @@ def _name_canon(der: bytes, start: int, end: int) -> bytes:
 def name_hash(der: bytes, start: int, end: int) -> str:
     """Return OpenSSL's hash of the Name whose content spans ``der[start:end]``."""
     digest = hashlib.sha1(_name_canon(der, start, end)).digest()
-    return "%08x" % int.from_bytes(digest[:4], "little")
+    return format(int.from_bytes(digest[:4], "little"), "08x")
 
 
 def subject_hash(der: bytes) -> str:

@@ -1,0 +1,119 @@
+"""Our subject hash equals ``openssl x509 -subject_hash`` for every certifi root and odd names."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from pathlib import Path
+
+import certifi
+import pytest
+from cryptography import x509 as cx
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from pyoxidizer_ssl import x509
+
+
+def _openssl_hashes(pems: list[bytes]) -> list[str]:
+    """One openssl call per certificate is slow; the real CLI still computes each one."""
+    return [
+        subprocess.run(
+            ["openssl", "x509", "-noout", "-subject_hash"],
+            input=pem,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+        for pem in pems
+    ]
+
+
+def test_every_certifi_root_hashes_like_openssl():
+    blocks = x509.pem_blocks(Path(certifi.where()).read_bytes())
+    assert len(blocks) > 100
+    ours = [x509.subject_hash(b.der) for b in blocks]
+    assert ours == _openssl_hashes([b.pem for b in blocks])
+    assert all(x509.cert_info(b.der).is_ca for b in blocks)
+
+
+def _cert(name: cx.Name, ca: bool = True) -> bytes:
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.timezone.utc)
+    builder = (
+        cx.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=10))
+        .add_extension(cx.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
+ODD_NAMES = {
+    "upper and spaces": cx.Name([cx.NameAttribute(NameOID.COMMON_NAME, "  Big   CORP\tRoot  ")]),
+    "multi-valued rdn": cx.Name(
+        [
+            cx.RelativeDistinguishedName(
+                [
+                    cx.NameAttribute(NameOID.ORGANIZATION_NAME, "Zeta"),
+                    cx.NameAttribute(NameOID.COMMON_NAME, "Alpha"),
+                ]
+            )
+        ]
+    ),
+    "bmpstring": cx.Name(
+        [cx.NameAttribute(NameOID.COMMON_NAME, "Ünïcode Root", cx.name._ASN1Type.BMPString)]
+    ),
+    "printable and ia5": cx.Name(
+        [
+            cx.NameAttribute(NameOID.COUNTRY_NAME, "DE", cx.name._ASN1Type.PrintableString),
+            cx.NameAttribute(NameOID.EMAIL_ADDRESS, "Root@Example.COM"),
+        ]
+    ),
+    "utf8 non-ascii": cx.Name(
+        [
+            cx.NameAttribute(
+                NameOID.COMMON_NAME,
+                "\u0395\u03bb\u03bb\u03b7\u03bd\u03b9\u03ba\u03cc  \u03a1\u0399\u0396\u0391",
+            )
+        ]
+    ),
+    "empty subject": cx.Name([]),
+}
+
+
+@pytest.mark.parametrize("label", sorted(ODD_NAMES))
+def test_odd_names_hash_like_openssl(label):
+    pem = _cert(ODD_NAMES[label])
+    (block,) = x509.pem_blocks(pem)
+    assert [x509.subject_hash(block.der)] == _openssl_hashes([pem])
+
+
+def test_cert_info_tells_leaf_from_ca():
+    leaf = _cert(cx.Name([cx.NameAttribute(NameOID.COMMON_NAME, "leaf")]), ca=False)
+    (block,) = x509.pem_blocks(leaf)
+    info = x509.cert_info(block.der)
+    assert not info.is_ca and info.subject == "leaf"
+
+
+def test_pem_blocks_skips_other_blocks_and_keeps_trusted_certificates():
+    pem = _cert(ODD_NAMES["upper and spaces"])
+    trusted = pem.replace(b"BEGIN CERTIFICATE", b"BEGIN TRUSTED CERTIFICATE").replace(
+        b"END CERTIFICATE", b"END TRUSTED CERTIFICATE"
+    )
+    text = b"junk\n-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" + pem + trusted
+    blocks = x509.pem_blocks(text)
+    assert [b.label for b in blocks] == [b"CERTIFICATE", b"TRUSTED CERTIFICATE"]
+    assert blocks[0].der == blocks[1].der
+
+
+@pytest.mark.parametrize("der", [b"", b"\x30", b"\x30\x84\xff\xff\xff\xff", b"\x02\x01\x00"])
+def test_malformed_der_is_a_value_error(der):
+    with pytest.raises(ValueError):
+        x509.subject_hash(der)

@@ -1,0 +1,54 @@
+"""With no store at all the embedded certifi bundle is the trust, exactly and only it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import certifi
+import pytest
+
+from pyoxidizer_ssl import x509
+from support.env import CERTIFI_PARENT, clean_env
+from support.layouts import require_namespaces, run_in_layout
+
+_INSPECT = """
+import json, os, ssl, sys
+sys.path[:0] = {paths!r}
+import pyoxidizer_ssl_bootstrap
+report = pyoxidizer_ssl_bootstrap.install()
+ssl.create_default_context()
+files = {{}}
+for path in (report.capath or "").split(os.pathsep):
+    for name in sorted(os.listdir(path)):
+        with open(os.path.join(path, name)) as f:
+            files[name] = f.read()
+mode = oct(os.stat(report.capath).st_mode & 0o777)
+print("RESULT " + json.dumps(dict(source=report.source, cafile=report.cafile,
+      capath=report.capath, mode=mode, files=files)))
+"""
+
+
+@pytest.fixture(autouse=True)
+def _namespaces() -> None:
+    require_namespaces()
+
+
+def test_trust_location_holds_exactly_certifi(tmp_path, home, bundle_pem, render_bootstrap):
+    boot = render_bootstrap()
+    code = _INSPECT.format(paths=[str(boot), CERTIFI_PARENT])
+    proc = run_in_layout(
+        "no-store", [sys.executable, "-I", "-c", code], clean_env(home), tmp_path, bundle_pem
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.split("RESULT ", 1)[1])
+    assert out["source"] == "certifi" and out["cafile"] is None
+    assert out["mode"] == "0o700"
+    expected = {block.der for block in x509.pem_blocks(Path(certifi.where()).read_bytes())}
+    got = {}
+    for name, text in out["files"].items():
+        (block,) = x509.pem_blocks(text.encode())
+        got[block.der] = name
+        assert name.split(".")[0] == x509.subject_hash(block.der)
+    assert set(got) == expected

@@ -1,0 +1,28 @@
+"""A CA given only as extra_ca verifies in every layout, store or no store."""
+
+from __future__ import annotations
+
+import pytest
+
+from support.layouts import LAYOUTS, request_in_layout, require_namespaces
+
+
+@pytest.fixture(autouse=True)
+def _namespaces() -> None:
+    require_namespaces()
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_extra_ca_in_every_layout(
+    name, tmp_path, home, corp_server, corp_ca, bundle_pem, render_bootstrap
+):
+    pem = tmp_path / "corp.pem"
+    corp_ca.cert_pem.write_to_path(str(pem))
+    boot = render_bootstrap(extra_ca=[str(pem)])
+    stock = request_in_layout(
+        name, tmp_path / "a", home, corp_server, bundle_pem, boot, install=False
+    )
+    assert "CERTIFICATE_VERIFY_FAILED" in stock["error"], stock
+    ours = request_in_layout(name, tmp_path / "b", home, corp_server, bundle_pem, boot)
+    assert ours.get("status") == 200, ours
+    assert "extra CAs: 1 added to every context" in ours["trace"]

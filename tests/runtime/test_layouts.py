@@ -1,0 +1,55 @@
+"""A real handshake in each distro layout: stock OpenSSL vs. after install().
+
+The test CA sits where each distro keeps its store. Without install() the binary's OpenSSL
+(compiled-in /etc/ssl/cert.pem and /etc/ssl/certs) fails wherever those are missing, unhashed,
+dangling or garbage; with install() every layout verifies, and the report names the store used.
+"""
+
+from __future__ import annotations
+
+import ssl
+
+import pytest
+
+from support.layouts import LAYOUTS, STORE_LAYOUTS, request_in_layout, require_namespaces
+
+DEFAULTS = ssl.get_default_verify_paths()
+
+
+@pytest.fixture(autouse=True)
+def _namespaces() -> None:
+    require_namespaces()
+
+
+@pytest.mark.parametrize("name", STORE_LAYOUTS)
+def test_stock_openssl_versus_install(name, tmp_path, home, server, bundle_pem, render_bootstrap):
+    layout = LAYOUTS[name]
+    boot = render_bootstrap()
+    stock = request_in_layout(
+        name, tmp_path / "stock", home, server, bundle_pem, boot, install=False
+    )
+    if layout.native_works:
+        assert stock.get("status") == 200, stock
+    else:
+        assert "CERTIFICATE_VERIFY_FAILED" in stock.get("error", ""), stock
+
+    ours = request_in_layout(name, tmp_path / "ours", home, server, bundle_pem, boot)
+    assert ours.get("status") == 200, ours
+    assert ours["source"] == "system"
+    if layout.origin is None:
+        assert (
+            DEFAULTS.openssl_cafile in ours["origin"] or DEFAULTS.openssl_capath in ours["origin"]
+        )
+    else:
+        assert ours["origin"] == layout.origin, ours["trace"]
+
+
+def test_no_store_falls_back_to_certifi_and_never_widens(
+    tmp_path, home, server, bundle_pem, render_bootstrap
+):
+    boot = render_bootstrap()
+    result = request_in_layout("no-store", tmp_path, home, server, bundle_pem, boot)
+    assert result["source"] == "certifi"
+    # The test CA is in no store here and not in certifi: the handshake must still fail.
+    assert "CERTIFICATE_VERIFY_FAILED" in result["error"], result
+    assert any("system: no certificate store found" in step for step in result["trace"])

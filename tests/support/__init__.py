@@ -1,0 +1,1 @@
+"""Shared test helpers: clean environments, a loopback TLS server, distro CA layouts."""

@@ -1,0 +1,89 @@
+"""Environments built from scratch for every subprocess, and the skip-or-fail rule.
+
+This machine exports SSL_CERT_FILE, SSL_CERT_DIR, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE and more; a
+child that inherited them would pass whatever our code does. Nothing here copies os.environ.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import certifi
+import pytest
+
+# Where certifi lives, for interpreters that run the bootstrap without our venv.
+CERTIFI_PARENT = str(Path(certifi.__file__).resolve().parent.parent)
+
+# .ci/run sets this: a missing part (an interpreter, namespaces) is then a failure, not a skip.
+REQUIRE_ALL = os.environ.get("PYOXIDIZER_SSL_TEST_REQUIRE_ALL") == "1"
+
+_SCRUBBED_PREFIXES = ("SSL_", "REQUESTS_", "CURL_", "PYTHON", "PYOXIDIZER_SSL_")
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip the test with ``reason`` unless ``condition``; under CI, fail instead."""
+    if condition:
+        return
+    if REQUIRE_ALL:
+        pytest.fail(f"required for CI but missing: {reason}")
+    pytest.skip(reason)
+
+
+def clean_env(home: str, **extra: str) -> dict[str, str]:
+    """A minimal environment: PATH, HOME, a UTF-8 locale, TMPDIR, and only what is passed."""
+    env = {
+        "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOME": home,
+        "LANG": "C.UTF-8",
+        "TMPDIR": "/tmp",
+    }
+    env.update(extra)
+    leaked = [k for k in env if k.startswith(_SCRUBBED_PREFIXES) and k not in extra]
+    assert not leaked, leaked
+    return env
+
+
+def python_for(version: str) -> str | None:
+    """Path of a local CPython ``version`` (e.g. '3.10'), or None."""
+    pyenv = os.path.expanduser("~/.pyenv/versions")
+    if os.path.isdir(pyenv):
+        for name in sorted(os.listdir(pyenv), reverse=True):
+            if name.startswith(version + "."):
+                exe = os.path.join(pyenv, name, "bin", "python" + version)
+                if os.path.exists(exe):
+                    return exe
+    if sys.version_info[:2] == tuple(int(x) for x in version.split(".")):
+        return sys.executable
+    return shutil.which("python" + version)
+
+
+def run_python(
+    code: str, env: dict[str, str], python: str = sys.executable, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh isolated interpreter (-I) with exactly ``env``."""
+    return subprocess.run(
+        [python, "-I", "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def honour_file_modes(argv: list[str]) -> list[str]:
+    """Prefix ``argv`` so that, even as root, the child cannot read a chmod 000 file.
+
+    Root bypasses file modes through CAP_DAC_OVERRIDE; setpriv drops it (and DAC_READ_SEARCH)
+    from the child's bounding set, so the kernel's real permission check applies.
+    """
+    if os.geteuid() != 0:
+        return argv
+    need(
+        shutil.which("setpriv") is not None, "needs setpriv (util-linux) to drop root's file access"
+    )
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *argv]
