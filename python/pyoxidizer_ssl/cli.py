@@ -116,6 +116,40 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if report["usable"] else 1
 
 
+def _cmd_build(args: argparse.Namespace) -> int:
+    from .build import run_build
+
+    return run_build(_config(args), args.project, args.distribution, args.targets, args.extra)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from .build import LOAD_LINE
+
+    project: Path = args.project
+    rendered = render(_config(args), project / DEFAULT_OUT)
+    for warning in rendered.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(
+        f"""wrote {project / DEFAULT_OUT}/pyoxidizer.bzl and {rendered.package}
+
+Add to {project / "pyoxidizer.bzl"} (load() paths resolve against the working directory, so
+run pyoxidizer from the project directory; build/ is generated, keep it out of git):
+
+    {LOAD_LINE}
+
+    def make_exe():
+        dist = pyoxidizer_ssl_distribution(vars = VARS)
+        config = dist.make_python_interpreter_config()
+        config.run_module = "myapp"
+        exe = pyoxidizer_ssl_executable(dist = dist, name = "myapp", config = config, vars = VARS)
+        # ... add your app's resources to exe as before ...
+        return exe
+
+Then build with:  pyoxidizer-ssl build [--distribution ARCHIVE.tar.zst] [TARGET...]"""
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of ``pyoxidizer-ssl``."""
     parser = argparse.ArgumentParser(
@@ -158,13 +192,60 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_config_flags(p)
     p.set_defaults(func=_cmd_doctor)
+
+    p = commands.add_parser(
+        "build",
+        help="render, then run `pyoxidizer build` with the --var values the macros need",
+        description="Render the bootstrap into PROJECT/build/pyoxidizer-ssl, then run the real "
+        "`pyoxidizer build` from PROJECT with the --var values pyoxidizer.bzl's macros read. "
+        "Exits with pyoxidizer's exit code. Arguments after -- go to pyoxidizer unchanged.",
+        epilog="example: pyoxidizer-ssl build --distribution cpython-3.10.tar.zst resources "
+        "-- --release",
+    )
+    p.add_argument(
+        "--project",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="the PyOxidizer project directory (default: .)",
+    )
+    p.add_argument(
+        "--distribution",
+        type=Path,
+        metavar="ARCHIVE",
+        help="local python-build-standalone .tar.zst to build with, for offline builds "
+        "(default: PyOxidizer's own, downloaded)",
+    )
+    p.add_argument("targets", nargs="*", metavar="TARGET", help="targets to build")
+    _add_config_flags(p)
+    p.set_defaults(func=_cmd_build)
+
+    p = commands.add_parser(
+        "init",
+        help="put pyoxidizer.bzl where the project can load() it and print the lines to add",
+        description="Render into PROJECT/build/pyoxidizer-ssl (the .bzl and the bootstrap) and "
+        "print the load() line and macro call to add to the project's pyoxidizer.bzl.",
+    )
+    p.add_argument(
+        "--project", type=Path, default=Path("."), metavar="DIR", help="project (default: .)"
+    )
+    _add_config_flags(p)
+    p.set_defaults(func=_cmd_init)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, extra = argv[:cut], argv[cut + 1 :]
     args = parser.parse_args(argv)
+    args.extra = extra
+    if args.command in ("build", "init") and args.config == Path("pyproject.toml"):
+        args.config = args.project / "pyproject.toml"
     try:
         code: int = args.func(args)
     except (ConfigError, ValueError, _UsageError) as exc:

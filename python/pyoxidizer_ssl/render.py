@@ -19,7 +19,7 @@ import jinja2
 
 from . import x509
 from .config import Config
-from .paths import package_dir, templates_dir
+from .paths import bzl_file, package_dir, templates_dir
 from .pem import load_extra_ca
 
 RUNTIME_PACKAGE = "pyoxidizer_ssl_bootstrap"
@@ -146,8 +146,14 @@ class Rendered:
 
 
 def render(config: Config, out: Path = DEFAULT_OUT) -> Rendered:
-    """Render the runtime package into ``out/pyoxidizer_ssl_bootstrap`` (replacing it whole)."""
+    """Render the runtime package into ``out/pyoxidizer_ssl_bootstrap`` (replacing it whole).
+
+    ``out/pyoxidizer.bzl`` is refreshed beside it, so a project's load() always gets the macros
+    that match the rendered package.
+    """
     sources, warnings = render_sources(config)
+    Path(out).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(bzl_file(), Path(out) / "pyoxidizer.bzl")
     package = Path(out) / RUNTIME_PACKAGE
     if package.exists():
         shutil.rmtree(package)

@@ -1,0 +1,1 @@
+"""GET an intranet URL whose server chains to the company's own root CA."""

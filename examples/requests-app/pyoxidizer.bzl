@@ -1,0 +1,38 @@
+# A CLI that fetches a URL with requests, packaged with pyoxidizer-ssl.
+# Build: pyoxidizer-ssl build [--distribution ARCHIVE.tar.zst] [exe|resources]
+# Air-gapped: add `-- --var WHEELHOUSE DIR` to pip install from local wheels only.
+
+load("build/pyoxidizer-ssl/pyoxidizer.bzl", "pyoxidizer_ssl_distribution", "pyoxidizer_ssl_executable")
+
+def _pip_args(packages):
+    wheelhouse = VARS.get("WHEELHOUSE")
+    if wheelhouse:
+        return ["--no-index", "--find-links", wheelhouse] + packages
+    return packages
+
+def make_exe():
+    dist = pyoxidizer_ssl_distribution(vars = VARS)
+    config = dist.make_python_interpreter_config()
+    config.run_module = "requests_app"
+    policy = dist.make_python_packaging_policy()
+    # charset_normalizer's wheels hold compiled modules, which Linux cannot load from memory:
+    # PyOxidizer puts what cannot stay in memory in lib/ beside the executable.
+    policy.resources_location_fallback = "filesystem-relative:lib"
+    exe = pyoxidizer_ssl_executable(
+        dist = dist,
+        name = "requests-app",
+        config = config,
+        packaging_policy = policy,
+        vars = VARS,
+    )
+    exe.add_python_resources(exe.pip_install(_pip_args(["requests"])))
+    exe.add_python_resources(exe.read_package_root(path = CWD, packages = ["requests_app"]))
+    return exe
+
+def make_resources(exe):
+    return exe.to_embedded_resources()
+
+register_target("exe", make_exe, default = True)
+register_target("resources", make_resources, depends = ["exe"])
+
+resolve_targets()

@@ -1,0 +1,3 @@
+import sys
+
+print("bootstrap embedded" if "pyoxidizer_ssl_bootstrap" in sys.modules else "plain")

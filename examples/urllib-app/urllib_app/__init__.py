@@ -1,0 +1,1 @@
+"""GET a URL with urllib; print the HTTP status; exit 0 on 2xx, 1 otherwise."""
