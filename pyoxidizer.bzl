@@ -109,10 +109,16 @@ def pyoxidizer_ssl_add_resources(exe, vars):
     _expect("pyoxidizer_ssl_add_resources", "exe", exe, "PythonExecutable", "pass the result of dist.to_python_executable()")
     _expect("pyoxidizer_ssl_add_resources", "vars", vars, "dict", "pass vars=VARS")
     root = _var(vars, "PYOXIDIZER_SSL_DIR", PYOXIDIZER_SSL_DEFAULT_DIR)
-    init = root + "/pyoxidizer_ssl_bootstrap/__init__.py"
-    if not glob(include = [init], strip_prefix = root + "/").paths():
-        fail("pyoxidizer_ssl_add_resources: invalid PYOXIDIZER_SSL_DIR '{}'; it holds no rendered pyoxidizer_ssl_bootstrap; run `pyoxidizer-ssl render --out {}` first, or build with `pyoxidizer-ssl build`".format(root, root))
-    exe.add_python_resources(exe.read_package_root(path = root, packages = ["pyoxidizer_ssl_bootstrap"]))
+    missing = "pyoxidizer_ssl_add_resources: invalid PYOXIDIZER_SSL_DIR '{}'; it holds no rendered pyoxidizer_ssl_bootstrap; run `pyoxidizer-ssl render --out {}` first, or build with `pyoxidizer-ssl build`".format(root, root)
+
+    # glob() can only check an absolute directory (it needs the full prefix to strip); the
+    # default relative one is where this file itself was load()ed from, so it exists.
+    if root.startswith("/") and not glob(include = [root + "/pyoxidizer_ssl_bootstrap/__init__.py"], strip_prefix = root + "/").paths():
+        fail(missing)
+    resources = exe.read_package_root(path = root, packages = ["pyoxidizer_ssl_bootstrap"])
+    if len(resources) == 0:
+        fail(missing)
+    exe.add_python_resources(resources)
     certifi_dir = _var(vars, "PYOXIDIZER_SSL_CERTIFI_DIR", None)
     if certifi_dir == None:
         exe.add_python_resources(exe.pip_install(["certifi"]))

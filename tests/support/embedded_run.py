@@ -44,7 +44,13 @@ def _setup(oxidized_dir, resources):
     import oxidized_importer
 
     del sys.path[0]
-    finder = oxidized_importer.OxidizedFinder()
+    # filesystem-relative resources resolve against the binary's directory; here, a stand-in.
+    origin = os.environ.get("EMBEDDED_RUN_ORIGIN")
+    finder = (
+        oxidized_importer.OxidizedFinder(relative_path_origin=origin)
+        if origin
+        else (oxidized_importer.OxidizedFinder())
+    )
     with open(resources, "rb") as f:
         finder.index_bytes(f.read())
     sys.meta_path[:] = [

@@ -56,11 +56,18 @@ def _rust_option(config_rs: str, field: str) -> str | None:
 
 
 def _rust_strings(config_rs: str, field: str) -> list[str]:
-    match = re.search(rf"\b{field}: (None|Some\(vec!\[(.*?)\]\))", config_rs, re.S)
+    match = re.search(rf"\b{field}: (None|Some\(vec!\[)", config_rs)
     assert match, f"{field} not in default_python_config.rs"
     if match[1] == "None":
         return []
-    return [_unescape(s) for s in re.findall(r"\"((?:[^\"\\]|\\.)*)\"\.to_string\(\)", match[2])]
+    values = []
+    literal = re.compile(r'\s*"((?:[^"\\]|\\.)*)"\.to_string\(\),?')
+    pos = match.end()
+    while (item := literal.match(config_rs, pos)) is not None:
+        values.append(_unescape(item[1]))
+        pos = item.end()
+    assert config_rs[pos:].lstrip().startswith("])"), config_rs[pos : pos + 80]
+    return values
 
 
 def pyoxidizer_build(
