@@ -33,7 +33,6 @@ _UTC_TIME = 0x17
 _GENERALIZED_TIME = 0x18
 # String types OpenSSL canonicalises (ASN1_MASK_CANON), with their byte width; 0 means UTF-8.
 _CANON_WIDTH = {0x0C: 0, 0x13: 1, 0x14: 1, 0x16: 1, 0x1A: 1, 0x1E: 2, 0x1C: 4}
-_OSSL_SPACE = b" \t\n\v\f\r"
 _OID_BASIC_CONSTRAINTS = bytes.fromhex("551d13")
 _OID_COMMON_NAME = bytes.fromhex("550403")
 _OID_ORGANIZATION = bytes.fromhex("55040a")
@@ -163,19 +162,10 @@ def _canon_value(tag: int, raw: bytes) -> bytes:
         text = "".join(
             chr(int.from_bytes(raw[i : i + width], "big")) for i in range(0, len(raw), width)
         )
-    value = text.encode("utf-8", "surrogatepass").strip(_OSSL_SPACE)
-    out = bytearray()
-    i = 0
-    while i < len(value):
-        byte = value[i]
-        if byte in _OSSL_SPACE:
-            out.append(0x20)
-            while value[i] in _OSSL_SPACE:
-                i += 1
-            continue
-        out.append(byte + 32 if 0x41 <= byte <= 0x5A else byte)
-        i += 1
-    return _encode(_UTF8, bytes(out))
+    # bytes.split() splits on exactly OpenSSL's ASCII white space (space \t \n \v \f \r) and
+    # bytes.lower() folds only A-Z, leaving UTF-8 multi-byte sequences alone, as OpenSSL does.
+    value = b" ".join(text.encode("utf-8", "surrogatepass").split()).lower()
+    return _encode(_UTF8, value)
 
 
 def _name_canon(der: bytes, start: int, end: int) -> bytes:

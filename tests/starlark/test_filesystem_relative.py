@@ -60,7 +60,9 @@ with open(sys.argv[2], "rb") as f:
     finder.index_bytes(f.read())
 for r in finder.indexed_resources():
     if r.name.startswith(("pyoxidizer_ssl_bootstrap", "certifi")):
-        print(r.name, bool(r.relative_path_module_source), r.in_memory_source is not None)
+        on_disk = bool(r.relative_path_module_source or r.relative_path_module_bytecode)
+        in_memory = r.in_memory_source is not None or r.in_memory_bytecode is not None
+        print(r.name, on_disk, in_memory)
 """
 
 

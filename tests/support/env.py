@@ -34,12 +34,11 @@ def need(condition: bool, reason: str) -> None:
 
 
 def clean_env(home: str, **extra: str) -> dict[str, str]:
-    """A minimal environment: PATH, HOME, a UTF-8 locale, TMPDIR, and only what is passed."""
+    """A minimal environment: PATH, HOME, a UTF-8 locale, and only what is passed."""
     env = {
         "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "HOME": home,
         "LANG": "C.UTF-8",
-        "TMPDIR": "/tmp",
     }
     env.update(extra)
     leaked = [k for k in env if k.startswith(_SCRUBBED_PREFIXES) and k not in extra]

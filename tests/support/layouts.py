@@ -174,11 +174,23 @@ LAYOUTS = {
             origin=RHEL_BUNDLE,
         ),
         Layout("no-store", (), native_works=False, origin=None),
+        Layout(
+            "rhel7-read-only-tmp",
+            (
+                ("bundle", RHEL_BUNDLE),
+                ("link", "/etc/ssl/certs", "../pki/tls/certs"),
+                ("read-only", "/tmp"),
+                ("read-only", "/dev/shm"),
+                ("read-only", "/var/tmp"),
+            ),
+            native_works=False,
+            origin=RHEL_BUNDLE,
+        ),
     )
 }
 
-# Distro layouts where the test CA sits in the system store (all but "no-store").
-STORE_LAYOUTS = tuple(name for name in LAYOUTS if name != "no-store")
+# Distro layouts where the test CA sits in the system store.
+STORE_LAYOUTS = tuple(name for name in LAYOUTS if name not in ("no-store", "rhel7-read-only-tmp"))
 
 
 def namespaces_available() -> bool:

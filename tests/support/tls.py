@@ -29,6 +29,13 @@ def https_server(ca: trustme.CA) -> Iterator[str]:
     cert = ca.issue_cert("localhost", "127.0.0.1")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     cert.configure_cert(ctx)
+    with serve(ctx) as url:
+        yield url
+
+
+@contextmanager
+def serve(ctx: ssl.SSLContext) -> Iterator[str]:
+    """Serve HTTPS on 127.0.0.1 with a ready server context; yield the URL."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     server.socket = ctx.wrap_socket(server.socket, server_side=True)

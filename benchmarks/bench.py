@@ -1,0 +1,310 @@
+"""Speed of pyoxidizer-ssl against the alternatives: medians and ratios within one run.
+
+    .venv/bin/python benchmarks/bench.py [--runs 30]
+
+P1 start-up     interpreter start vs start + shim + install(); the in-process cost of the
+                shim is measured where the binary loads it: from packed resources through the
+                real oxidized_importer (needs CPython 3.10), else from files (slower, an upper
+                bound).
+P2 per context  ssl.create_default_context() after install() vs SSL_CERT_FILE naming the same
+                bundle (what PyInstaller/cx_Freeze do), truststore.inject_into_ssl(), and a bare
+                SSLContext (the floor), in the RHEL 7 layout and with no store (certifi).
+P3 per request  a new connection with requests and urllib3 (fresh pool each time) after
+                install() vs their default of loading a bundle file per connection.
+P4 size         bytecode + source the bootstrap adds, against certifi's bundle.
+
+Absolute times vary between machines and runs; the ratios are the result. P2/P3 run inside
+private mount namespaces (root) so that the binary's OpenSSL defaults are missing as on RHEL;
+without root they run on this host as it is, and say so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import json
+import marshal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import certifi
+import trustme
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "python")]
+
+from pyoxidizer_ssl import config as config_mod  # noqa: E402
+from pyoxidizer_ssl.render import render  # noqa: E402
+from support.env import CERTIFI_PARENT, clean_env, python_for  # noqa: E402
+from support.layouts import namespaces_available, run_in_layout  # noqa: E402
+from support.tls import https_server  # noqa: E402
+
+# Runs in a fresh interpreter: times one thing N times, prints a JSON line of milliseconds.
+CHILD = r"""
+import json, os, ssl, statistics, sys, time
+mode, runs, url = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+sys.path[:0] = json.loads(sys.argv[4])
+first = None
+
+def timed(fn):
+    t = time.perf_counter_ns(); fn(); return (time.perf_counter_ns() - t) / 1e6
+
+if mode.startswith("ours"):
+    import pyoxidizer_ssl_bootstrap
+    pyoxidizer_ssl_bootstrap.install()
+if mode.startswith("truststore"):
+    import truststore
+    truststore.inject_into_ssl()
+kind = mode.split(":")[1]
+if kind == "context":
+    make = ssl.create_default_context
+elif kind == "bare":
+    make = lambda: ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+elif kind == "requests":
+    import requests
+    verify = os.environ.get("BENCH_BUNDLE") or True
+    def make():
+        with requests.Session() as s:
+            assert s.get(url, verify=verify, timeout=10).status_code == 200
+elif kind == "urllib3":
+    import urllib3
+    bundle = os.environ.get("BENCH_BUNDLE")
+    def make():
+        pool = urllib3.PoolManager(ca_certs=bundle) if bundle else urllib3.PoolManager()
+        assert pool.request("GET", url, retries=False).status == 200
+        pool.clear()
+first = timed(make)
+times = [timed(make) for _ in range(runs)]
+print("RESULT " + json.dumps({"first": first, "median": statistics.median(times)}))
+"""
+
+STARTUP = r"""
+import sys, time
+t = time.perf_counter_ns()
+__import__("pyoxidizer_ssl_bootstrap").install()
+print("RESULT %f" % ((time.perf_counter_ns() - t) / 1e6))
+"""
+
+
+def _median_wall(argv: list[str], env: dict[str, str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter_ns()
+        subprocess.run(argv, env=env, check=True, capture_output=True)
+        times.append((time.perf_counter_ns() - t) / 1e6)
+    return statistics.median(times)
+
+
+def _result(stdout: str) -> str:
+    return next(line for line in stdout.splitlines() if line.startswith("RESULT ")).split(" ", 1)[1]
+
+
+def p1_startup(boot: Path, home: str, runs: int, work: Path) -> list[tuple[str, float, str]]:
+    env = clean_env(home)
+    base = [sys.executable, "-I", "-S", "-c"]
+    rows = []
+    bare = _median_wall([*base, "pass"], env, runs)
+    rows.append(("P1 bare interpreter start (-I -S)", bare, "1.00"))
+    with_shim = _median_wall(
+        [
+            *base,
+            f"import sys; sys.path.insert(0, {str(boot)!r}); "
+            "__import__('pyoxidizer_ssl_bootstrap').install()",
+        ],
+        env,
+        runs,
+    )
+    rows.append(
+        ("P1 start + install(), bootstrap read from files", with_shim, f"{with_shim / bare:.3f}")
+    )
+    in_process = _in_memory_install_cost(home, runs, work)
+    if in_process is not None:
+        rows.append(
+            (
+                "P1 install() in-process, from packed resources (oxidized_importer)",
+                in_process,
+                f"+{100 * in_process / bare:.2f}% of bare start",
+            )
+        )
+    return rows
+
+
+def _in_memory_install_cost(home: str, runs: int, work: Path) -> float | None:
+    """Median in-process cost of import + install() from a real pyoxidizer build, or None."""
+    python = python_for("3.10")
+    if python is None:
+        return None
+    from support.distribution import assemble
+    from support.oxidized import embedded_command, oxidized_python, pyoxidizer_build
+
+    dist = assemble(python, work / "dist")
+    project = work / "project"
+    (project / "benchapp").mkdir(parents=True)
+    (project / "benchapp" / "__init__.py").write_text("")
+    (project / "benchapp" / "__main__.py").write_text(STARTUP)
+    (project / "pyoxidizer.bzl").write_text(
+        'load("build/pyoxidizer-ssl/pyoxidizer.bzl", "pyoxidizer_ssl_add_resources", '
+        '"pyoxidizer_ssl_distribution")\n'
+        "def make_exe():\n"
+        "    dist = pyoxidizer_ssl_distribution(vars = VARS)\n"
+        "    config = dist.make_python_interpreter_config()\n"
+        '    config.run_module = "benchapp"\n'
+        '    exe = dist.to_python_executable(name = "bench", config = config)\n'
+        "    pyoxidizer_ssl_add_resources(exe, VARS)\n"
+        '    exe.add_python_resources(exe.read_package_root(path = CWD, packages = ["benchapp"]))\n'
+        "    return exe\n"
+        "def make_resources(exe):\n    return exe.to_embedded_resources()\n"
+        'register_target("exe", make_exe)\n'
+        'register_target("resources", make_resources, depends = ["exe"], default = True)\n'
+        "resolve_targets()\n"
+    )
+    proc, built = pyoxidizer_build(project, dist.archive, home)
+    if built is None:
+        print(proc.stderr[-2000:], file=sys.stderr)
+        return None
+    oxi_python, oxidized = oxidized_python(work / "cache")
+    argv = embedded_command(oxi_python, oxidized, built, work / "run")
+    times = []
+    for _ in range(runs):
+        out = subprocess.run(argv, env=clean_env(home), capture_output=True, text=True, check=True)
+        times.append(float(_result(out.stdout)))
+    return statistics.median(times)
+
+
+def _child(
+    layout: str | None,
+    mode: str,
+    runs: int,
+    url: str,
+    boot: Path,
+    home: str,
+    bundle: bytes,
+    work: Path,
+    **env: str,
+) -> dict[str, float]:
+    argv = [
+        sys.executable,
+        "-I",
+        "-c",
+        CHILD,
+        mode,
+        str(runs),
+        url,
+        json.dumps([str(boot), CERTIFI_PARENT]),
+    ]
+    environment = clean_env(home, **env)
+    if layout is None:
+        proc = subprocess.run(argv, env=environment, capture_output=True, text=True, check=False)
+    else:
+        proc = run_in_layout(layout, argv, environment, work, bundle)
+    if proc.returncode != 0:
+        raise SystemExit(f"{mode} in {layout}: {proc.stderr[-2000:]}")
+    result: dict[str, float] = json.loads(_result(proc.stdout))
+    return result
+
+
+def p2_p3(boot: Path, home: str, runs: int, work: Path) -> list[tuple[str, float, str]]:
+    work.mkdir(parents=True, exist_ok=True)
+    ca = trustme.CA()
+    certifi_pem = Path(certifi.where()).read_bytes()
+    bundle = certifi_pem + ca.cert_pem.bytes()  # a full distro bundle holding the test CA
+    bundle_file = work / "bundle.pem"
+    bundle_file.write_bytes(bundle)
+    certifi_file = work / "certifi.pem"
+    certifi_file.write_bytes(certifi_pem)
+    layouts = namespaces_available()
+    rows = []
+    counter = iter(range(10_000))
+
+    def run(layout: str, mode: str, url: str = "-", **env: str) -> dict[str, float]:
+        return _child(
+            layout if layouts else None,
+            mode,
+            runs,
+            url,
+            boot,
+            home,
+            bundle,
+            work / f"ns{next(counter)}",
+            **env,
+        )
+
+    where = "" if layouts else " (this host's layout: no namespaces)"
+    for layout, label, file in (
+        ("rhel7", "RHEL 7 store", bundle_file),
+        ("no-store", "no store, certifi", certifi_file),
+    ):
+        floor = run(layout, "plain:bare")["median"]
+        ours = run(layout, "ours:context")
+        slow = run(layout, "plain:context", SSL_CERT_FILE=str(file))["median"]
+        trust = run(layout, "truststore:context")["median"]
+        rows += [
+            (f"P2 {label}{where}: bare SSLContext (floor)", floor, f"{floor / ours['median']:.2f}"),
+            (f"P2 {label}: ours, per context", ours["median"], "1.00"),
+            (f"P2 {label}: ours, first context (decides, lays out dir)", ours["first"], "once"),
+            (f"P2 {label}: SSL_CERT_FILE=bundle", slow, f"{slow / ours['median']:.1f}x slower"),
+            (
+                f"P2 {label}: truststore.inject_into_ssl()",
+                trust,
+                f"{trust / ours['median']:.1f}x slower",
+            ),
+        ]
+    with https_server(ca) as url:
+        for client in ("requests", "urllib3"):
+            ours = run("rhel7", f"ours:{client}", url)["median"]
+            slow = run("rhel7", f"plain:{client}", url, BENCH_BUNDLE=str(bundle_file))["median"]
+            rows += [
+                (f"P3 {client} new connection: ours", ours, "1.00"),
+                (
+                    f"P3 {client} new connection: bundle file per connection",
+                    slow,
+                    f"{slow / ours:.1f}x slower",
+                ),
+            ]
+    return rows
+
+
+def p4_size(boot: Path) -> list[tuple[str, float, str]]:
+    package = boot / "pyoxidizer_ssl_bootstrap"
+    source = sum(len(p.read_bytes()) for p in package.glob("*.py"))
+    bytecode = sum(
+        len(marshal.dumps(compile(p.read_bytes(), p.name, "exec"))) for p in package.glob("*.py")
+    )
+    bundle = Path(certifi.where()).stat().st_size
+    return [
+        ("P4 certifi bundle (KB)", bundle / 1024, "1.00"),
+        ("P4 bootstrap bytecode (KB)", bytecode / 1024, f"{bytecode / bundle:.3f}"),
+        ("P4 bootstrap source (KB, droppable)", source / 1024, f"{source / bundle:.3f}"),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=30, help="runs per median (default 30)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="pyoxidizer-ssl-bench-") as tmp:
+        work = Path(tmp)
+        home = str(work / "home")
+        Path(home).mkdir()
+        render(config_mod.validate({}, work), work / "boot")
+        boot = work / "boot"
+        # A binary carries bytecode; do not time the first import's compilation.
+        compileall.compile_dir(str(boot), quiet=1)
+        rows = p1_startup(boot, home, args.runs, work / "p1")
+        rows += p2_p3(boot, home, args.runs, work / "p2")
+        rows += p4_size(boot)
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'median':>10}  ratio")
+    for name, value, ratio in rows:
+        unit = "" if "(KB" in name else " ms"
+        print(f"{name:<{width}}  {value:>7.3f}{unit:<3}  {ratio}")
+
+
+if __name__ == "__main__":
+    main()
