@@ -70,3 +70,8 @@ def home(tmp_path: Path) -> str:
     path = tmp_path / "home"
     path.mkdir()
     return str(path)
+
+
+@pytest.fixture(scope="session")
+def ca_pem_bytes(ca: trustme.CA) -> bytes:
+    return ca.cert_pem.bytes()

@@ -58,7 +58,7 @@ def _certificates(data: bytes, name: str, where: str) -> list[bytes]:
     if b"-----BEGIN" not in data:
         try:  # a single DER certificate is accepted as it is
             x509.cert_info(data)
-        except (ValueError, IndexError, UnicodeDecodeError):
+        except ValueError:
             raise ValueError(
                 f"{where}: invalid extra_ca {name!r}; not PEM and not a DER certificate; "
                 "must hold '-----BEGIN CERTIFICATE-----' blocks"
@@ -86,7 +86,7 @@ def load_extra_ca(
         for der in _certificates(_read(path, where), name, where):
             try:
                 info = x509.cert_info(der)
-            except (ValueError, IndexError, UnicodeDecodeError) as exc:
+            except ValueError as exc:
                 raise ValueError(
                     f"{where}: invalid extra_ca {name!r}; a certificate does not parse ({exc}); "
                     "must hold well-formed X.509 CA certificates"

@@ -59,7 +59,8 @@ class CertInfo(NamedTuple):
 def pem_blocks(data: bytes) -> list[PemBlock]:
     """Return the certificate blocks of a PEM text, in order; other blocks are skipped.
 
-    A block whose base64 does not decode is skipped too: OpenSSL would stop at it, we keep the rest.
+    A block whose base64 does not decode is skipped too (OpenSSL would stop there; the rest of a
+    distro bundle is still its trust). Callers compare with ``count_certificate_markers``.
     """
     blocks: list[PemBlock] = []
     pos = 0
@@ -85,6 +86,11 @@ def pem_blocks(data: bytes) -> list[PemBlock]:
             continue
         if der:
             blocks.append(PemBlock(label, data[start:pos] + b"\n", der))
+
+
+def count_certificate_markers(data: bytes) -> int:
+    """How many certificate blocks a PEM text claims to hold (decodable or not)."""
+    return sum(data.count(b"-----BEGIN " + label + b"-----") for label in CERT_LABELS)
 
 
 def der_to_pem(der: bytes) -> bytes:
@@ -193,8 +199,11 @@ def name_hash(der: bytes, start: int, end: int) -> str:
 
 def subject_hash(der: bytes) -> str:
     """Return ``openssl x509 -subject_hash`` of a DER certificate; ValueError if malformed."""
-    _, _, start, end = _tbs_fields(der)[4]
-    return name_hash(der, start, end)
+    try:
+        _, _, start, end = _tbs_fields(der)[4]
+        return name_hash(der, start, end)
+    except IndexError:
+        raise ValueError("malformed certificate") from None
 
 
 def _time(der: bytes, tag: int, start: int, end: int) -> tuple[int, int, int, int, int, int]:
@@ -250,7 +259,17 @@ def _is_ca(der: bytes, fields: list[tuple[int, int, int, int]]) -> bool:
 
 
 def cert_info(der: bytes) -> CertInfo:
-    """Return the subject hash, a display name, CA-ness and validity of a DER certificate."""
+    """Return the subject hash, a display name, CA-ness and validity of a DER certificate.
+
+    Any malformed input raises ValueError (UnicodeDecodeError is one).
+    """
+    try:
+        return _cert_info(der)
+    except IndexError:
+        raise ValueError("malformed certificate") from None
+
+
+def _cert_info(der: bytes) -> CertInfo:
     fields = _tbs_fields(der)
     validity, subject = fields[3], fields[4]
     times = _children(der, validity[2], validity[3])

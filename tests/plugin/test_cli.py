@@ -86,3 +86,54 @@ def test_doctor_with_certifi_only(tmp_path):
     report = json.loads(proc.stdout)
     assert proc.returncode == 0 and report["source"] == "certifi"
     assert report["certificates"] > 100 and report["capath"]
+
+
+NASTY_NAME = "q'uo\"te\\back\nnew é {{ x }} {% if %}.pem"
+
+
+def test_nasty_extra_ca_path_renders_the_same_module(tmp_path, ca_pem_bytes):
+    nasty = tmp_path / NASTY_NAME
+    plain = tmp_path / "plain.pem"
+    nasty.write_bytes(ca_pem_bytes)
+    plain.write_bytes(ca_pem_bytes)
+    for name, path in (("a", nasty), ("b", plain)):
+        proc = _cli("render", "--out", name, "--extra-ca", str(path), cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+    a = tmp_path / "a" / "pyoxidizer_ssl_bootstrap"
+    b = tmp_path / "b" / "pyoxidizer_ssl_bootstrap"
+    for module in sorted(p.name for p in a.iterdir()):
+        text = (a / module).read_bytes()
+        compile(text, module, "exec")
+        assert text == (b / module).read_bytes()  # paths never reach the generated code
+
+
+def test_expiring_extra_ca_warns_and_renders(tmp_path):
+    import datetime as dt
+
+    soon = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=5)
+    from cryptography import x509 as cx
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = cx.Name([cx.NameAttribute(NameOID.COMMON_NAME, "Soon Root")])
+    cert = (
+        cx.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(soon - dt.timedelta(days=400))
+        .not_valid_after(soon)
+        .add_extension(cx.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    path = tmp_path / "soon.pem"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    proc = _cli("render", "--extra-ca", str(path), cwd=tmp_path)
+    assert proc.returncode == 0
+    assert proc.stderr.startswith(
+        f"warning: --extra-ca: extra_ca {str(path)!r} (Soon Root) expires on"
+    )
+    assert proc.stderr.rstrip().endswith("within 30 days; replace it before then")

@@ -53,3 +53,12 @@ def test_no_store_falls_back_to_certifi_and_never_widens(
     # The test CA is in no store here and not in certifi: the handshake must still fail.
     assert "CERTIFICATE_VERIFY_FAILED" in result["error"], result
     assert any("system: no certificate store found" in step for step in result["trace"])
+
+
+@pytest.mark.parametrize("client", ["urllib", "requests"])
+def test_truststore_source(client, tmp_path, home, server, bundle_pem, render_bootstrap):
+    boot = render_bootstrap(trust=["env", "truststore", "certifi"])
+    result = request_in_layout("rhel7", tmp_path, home, server, bundle_pem, boot, client=client)
+    assert result.get("status") == 200, result
+    assert result["source"] == "truststore"
+    assert "truststore injected into ssl" in result["trace"]

@@ -186,3 +186,21 @@ def test_spawn_worker_gets_the_decision(
     )
     # The parent never made a TLS connection: the worker decided, from the distro store, itself.
     assert (proc.returncode, proc.stdout) == (0, "200 system\n"), proc.stderr[-3000:]
+
+
+NASTY_COMMAND = "print('q\\'uo\"te \\\\ {{ x }} {% if %} \u00e9')\nimport sys\nsys.exit(3)"
+
+
+def _starlark_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def test_run_command_with_quotes_backslashes_newlines_and_braces(
+    build, oxidized, tmp_path, pyoxidizer_home
+):
+    built = build(f"    config.run_command = {_starlark_string(NASTY_COMMAND)}")
+    assert built.interpreter()["x_options"] == [f"pyoxidizer_ssl.run_command={NASTY_COMMAND}"]
+    proc = _run(oxidized, built, tmp_path / "r", pyoxidizer_home)
+    assert (proc.returncode, proc.stdout) == (3, "q'uo\"te \\ {{ x }} {% if %} \u00e9\n"), (
+        proc.stderr
+    )

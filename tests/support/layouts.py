@@ -257,3 +257,49 @@ def request_in_layout(
     )
     assert proc.returncode == 0, proc.stderr
     return parse_result(proc.stdout)
+
+
+_PROGRAM_HEAD = """\
+import json, os, socket, ssl, sys
+sys.path[:0] = {paths!r}
+URL = {url!r}
+PORT = int(URL.rsplit(":", 1)[1].strip("/"))
+OUT = {{}}
+
+def handshake(ctx=None):
+    ctx = ctx or ssl.create_default_context()
+    assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname, "verification weakened"
+    try:
+        with socket.create_connection(("127.0.0.1", PORT), timeout=10) as sock:
+            with ctx.wrap_socket(sock, server_hostname="localhost"):
+                return "ok"
+    except ssl.SSLCertVerificationError as exc:
+        return exc.verify_message
+
+"""
+
+
+def code_in_layout(
+    layout: Layout | str,
+    work: Path,
+    home: str,
+    url: str,
+    bundle_pem: bytes,
+    boot: Path,
+    body: str,
+    env: dict[str, str] | None = None,
+    prefix: list[str] | None = None,
+) -> dict[str, object]:
+    """Run ``body`` (which fills the dict OUT; ``handshake()`` checks one TLS connection to
+    ``url``) in a fresh interpreter inside ``layout``; return OUT. ``env`` is the whole
+    environment (default: a clean one); ``prefix`` goes before the interpreter (e.g. setpriv).
+    """
+    from .env import CERTIFI_PARENT, clean_env
+
+    head = _PROGRAM_HEAD.format(paths=[str(boot), CERTIFI_PARENT], url=url)
+    code = head + body + '\nprint("RESULT " + json.dumps(OUT))\n'
+    argv = [*(prefix or []), sys.executable, "-I", "-c", code]
+    proc = run_in_layout(layout, argv, clean_env(home) if env is None else env, work, bundle_pem)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result: dict[str, object] = json.loads(proc.stdout.split("RESULT ", 1)[1])
+    return result

@@ -11,6 +11,11 @@ from contextlib import contextmanager
 import trustme
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # the tests open up to 100 connections at once
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         body = b"ok\n"
@@ -36,8 +41,7 @@ def https_server(ca: trustme.CA) -> Iterator[str]:
 @contextmanager
 def serve(ctx: ssl.SSLContext) -> Iterator[str]:
     """Serve HTTPS on 127.0.0.1 with a ready server context; yield the URL."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), _Handler)
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
