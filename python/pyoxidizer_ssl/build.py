@@ -16,8 +16,7 @@ from pathlib import Path
 
 import certifi
 
-from .config import Config
-from .render import DEFAULT_OUT, render
+from .render import DEFAULT_OUT
 
 LOAD_LINE = (
     'load("build/pyoxidizer-ssl/pyoxidizer.bzl", '
@@ -48,7 +47,12 @@ def pyoxidizer_command() -> str:
 
 
 def build_vars(project: Path, distribution: Path | None) -> dict[str, str]:
-    """The --var values the macros in pyoxidizer.bzl read."""
+    """The --var values the macros in pyoxidizer.bzl read; ValueError for a bad project/archive."""
+    if not (project / "pyoxidizer.bzl").is_file():
+        raise ValueError(
+            f"--project: invalid project {str(project)!r}; it has no pyoxidizer.bzl; "
+            "pass the directory of your PyOxidizer project"
+        )
     values = {
         "PYOXIDIZER_SSL_DIR": str((project / DEFAULT_OUT).resolve()),
         "PYOXIDIZER_SSL_CERTIFI_DIR": str(Path(certifi.__file__).resolve().parent.parent),
@@ -65,22 +69,9 @@ def build_vars(project: Path, distribution: Path | None) -> dict[str, str]:
 
 
 def run_build(
-    config: Config,
-    project: Path,
-    distribution: Path | None,
-    targets: Sequence[str],
-    extra: Sequence[str],
+    project: Path, values: dict[str, str], targets: Sequence[str], extra: Sequence[str]
 ) -> int:
-    """Render into PROJECT/build/pyoxidizer-ssl and run pyoxidizer; return its exit code."""
-    if not (project / "pyoxidizer.bzl").is_file():
-        raise ValueError(
-            f"--project: invalid project {str(project)!r}; it has no pyoxidizer.bzl; "
-            "pass the directory of your PyOxidizer project"
-        )
-    values = build_vars(project, distribution)
-    rendered = render(config, project / DEFAULT_OUT)
-    for warning in rendered.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    """Run pyoxidizer on an already rendered project with ``values`` as --vars; its exit code."""
     argv = [pyoxidizer_command(), "build", "--path", str(project.resolve())]
     for key, value in sorted(values.items()):
         argv += ["--var", key, value]

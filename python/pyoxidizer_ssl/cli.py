@@ -40,10 +40,6 @@ environment variables read by the binary:
 """
 
 
-class _UsageError(Exception):
-    """A flag value is wrong; reported like argparse's own errors (exit 2)."""
-
-
 def _trust_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",")] if text.strip() else []
 
@@ -96,11 +92,16 @@ def _config(args: argparse.Namespace) -> Config:
     return load(args.config, overrides)
 
 
-def _cmd_render(args: argparse.Namespace) -> int:
-    rendered = render(_config(args), args.out)
+def _render(args: argparse.Namespace, out: Path) -> Path:
+    """Render the config from ``args`` into ``out``; warnings go to stderr."""
+    rendered = render(_config(args), out)
     for warning in rendered.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(rendered.package)
+    return rendered.package
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    print(_render(args, args.out))
     return 0
 
 
@@ -117,20 +118,20 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from .build import run_build
+    from .build import build_vars, run_build
 
-    return run_build(_config(args), args.project, args.distribution, args.targets, args.extra)
+    values = build_vars(args.project, args.distribution)  # check the archive before rendering
+    _render(args, args.project / DEFAULT_OUT)
+    return run_build(args.project, values, args.targets, args.extra)
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
     from .build import LOAD_LINE
 
     project: Path = args.project
-    rendered = render(_config(args), project / DEFAULT_OUT)
-    for warning in rendered.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    package = _render(args, project / DEFAULT_OUT)
     print(
-        f"""wrote {project / DEFAULT_OUT}/pyoxidizer.bzl and {rendered.package}
+        f"""wrote {project / DEFAULT_OUT}/pyoxidizer.bzl and {package}
 
 Add to {project / "pyoxidizer.bzl"} (load() paths resolve against the working directory, so
 run pyoxidizer from the project directory; build/ is generated, keep it out of git):
@@ -248,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.config = args.project / "pyproject.toml"
     try:
         code: int = args.func(args)
-    except (ConfigError, ValueError, _UsageError) as exc:
+    except (ConfigError, ValueError) as exc:
         print(f"pyoxidizer-ssl {args.command}: error: {exc}", file=sys.stderr)
         return 2
     return code

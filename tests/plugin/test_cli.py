@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from support.certs import self_signed
 from support.env import clean_env
 
 
@@ -111,26 +112,8 @@ def test_expiring_extra_ca_warns_and_renders(tmp_path):
     import datetime as dt
 
     soon = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=5)
-    from cryptography import x509 as cx
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = cx.Name([cx.NameAttribute(NameOID.COMMON_NAME, "Soon Root")])
-    cert = (
-        cx.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(soon - dt.timedelta(days=400))
-        .not_valid_after(soon)
-        .add_extension(cx.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
     path = tmp_path / "soon.pem"
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    path.write_bytes(self_signed("Soon Root", not_after=soon))
     proc = _cli("render", "--extra-ca", str(path), cwd=tmp_path)
     assert proc.returncode == 0
     assert proc.stderr.startswith(

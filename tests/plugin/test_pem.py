@@ -10,33 +10,19 @@ from pathlib import Path
 import pytest
 import trustme
 from cryptography import x509 as cx
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
 from pyoxidizer_ssl import pem
+from support.certs import self_signed
 from support.env import clean_env, honour_file_modes
 
 W = "tool.pyoxidizer-ssl"
 
 
 def _ca(days_valid: float, tmp_path: Path, name: str = "ca.pem") -> Path:
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = cx.Name([cx.NameAttribute(NameOID.COMMON_NAME, "Corp Root")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (
-        cx.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(7)
-        .not_valid_before(now - dt.timedelta(days=400))
-        .not_valid_after(now + dt.timedelta(days=days_valid))
-        .add_extension(cx.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
+    not_after = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=days_valid)
     path = tmp_path / name
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    path.write_bytes(self_signed("Corp Root", not_after=not_after))
     return path
 
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import subprocess
 from pathlib import Path
 
 import certifi
 import pytest
 from cryptography import x509 as cx
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from pyoxidizer_ssl import x509
+from support.certs import self_signed
 
 
 def _openssl_hashes(pems: list[bytes]) -> list[str]:
@@ -40,19 +38,7 @@ def test_every_certifi_root_hashes_like_openssl():
 
 
 def _cert(name: cx.Name, ca: bool = True) -> bytes:
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.timezone.utc)
-    builder = (
-        cx.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=10))
-        .add_extension(cx.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+    return self_signed(name, ca=ca)
 
 
 ODD_NAMES = {
