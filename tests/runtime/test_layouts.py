@@ -8,10 +8,18 @@ dangling or garbage; with install() every layout verifies, and the report names 
 from __future__ import annotations
 
 import ssl
+import sys
 
 import pytest
 
-from support.layouts import LAYOUTS, STORE_LAYOUTS, request_in_layout, require_namespaces
+from support.env import clean_env
+from support.layouts import (
+    LAYOUTS,
+    STORE_LAYOUTS,
+    request_in_layout,
+    require_namespaces,
+    run_in_layout,
+)
 
 DEFAULTS = ssl.get_default_verify_paths()
 
@@ -62,3 +70,27 @@ def test_truststore_source(client, tmp_path, home, server, bundle_pem, render_bo
     assert result.get("status") == 200, result
     assert result["source"] == "truststore"
     assert "truststore injected into ssl" in result["trace"]
+
+
+@pytest.mark.parametrize(
+    ("layout", "trust", "code", "first_line"),
+    [
+        ("fedora32", "env,system,certifi", 0, "trust: system (/etc/pki/tls/certs/ca-bundle.crt)"),
+        ("no-store", "env,system,certifi", 0, "trust: certifi (certifi (embedded))"),
+        ("no-store", "env,system", 1, "trust: NOTHING USABLE (no source) - TLS verification"),
+    ],
+)
+def test_doctor_in_a_layout(layout, trust, code, first_line, tmp_path, home, bundle_pem):
+    argv = [
+        sys.executable,
+        "-m",
+        "pyoxidizer_ssl",
+        "doctor",
+        "--config",
+        str(tmp_path / "none"),
+        "--trust",
+        trust,
+    ]
+    proc = run_in_layout(layout, argv, clean_env(home), tmp_path / "ns", bundle_pem)
+    assert proc.returncode == code, proc.stderr
+    assert proc.stdout.startswith(first_line)

@@ -1,0 +1,58 @@
+"""export_env: the decision is exported to child processes, never over an existing setting."""
+
+from __future__ import annotations
+
+import pytest
+
+from support.env import clean_env
+from support.layouts import RHEL_BUNDLE, code_in_layout, require_namespaces
+
+# The child is a plain interpreter without the bootstrap: only the exported variables help it.
+BODY = """
+import subprocess
+import pyoxidizer_ssl_bootstrap
+report = pyoxidizer_ssl_bootstrap.install()
+OUT["env"] = {k: os.environ.get(k) for k in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+child = subprocess.run([sys.executable, "-I", "-c", '''
+import socket, ssl, sys
+ctx = ssl.create_default_context()
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10) as sock:
+    with ctx.wrap_socket(sock, server_hostname="localhost"):
+        print("child ok")
+''', str(PORT)], capture_output=True, text=True)
+OUT["child"] = child.stdout.strip() or child.stderr.strip().splitlines()[-1]
+OUT["trace"] = report.trace
+"""
+
+
+@pytest.fixture(autouse=True)
+def _namespaces() -> None:
+    require_namespaces()
+
+
+def test_exports_the_distro_bundle(tmp_path, home, server, bundle_pem, render_bootstrap):
+    boot = render_bootstrap(export_env=True)
+    result = code_in_layout("rhel7", tmp_path, home, server, bundle_pem, boot, BODY)
+    assert result["env"] == {"SSL_CERT_FILE": RHEL_BUNDLE, "SSL_CERT_DIR": None}
+    assert result["child"] == "child ok"
+    assert f"export_env: SSL_CERT_FILE={RHEL_BUNDLE} for child processes" in result["trace"]
+
+
+def test_exports_the_private_directory_with_extra_cas(
+    tmp_path, home, corp_server, corp_ca, bundle_pem, render_bootstrap
+):
+    pem = tmp_path / "corp.pem"
+    corp_ca.cert_pem.write_to_path(str(pem))
+    boot = render_bootstrap(export_env=True, extra_ca=[str(pem)])
+    result = code_in_layout("rhel7", tmp_path / "ns", home, corp_server, bundle_pem, boot, BODY)
+    assert result["env"]["SSL_CERT_FILE"] is None
+    assert result["env"]["SSL_CERT_DIR"].startswith("/dev/shm/pyoxidizer-ssl-")
+    assert result["child"] == "child ok"
+
+
+def test_never_overrides_an_existing_setting(tmp_path, home, server, bundle_pem, render_bootstrap):
+    boot = render_bootstrap(export_env=True, trust=["system", "certifi"])
+    env = clean_env(home, SSL_CERT_FILE="/operator/choice.pem")
+    result = code_in_layout("rhel7", tmp_path, home, server, bundle_pem, boot, BODY, env=env)
+    assert result["env"]["SSL_CERT_FILE"] == "/operator/choice.pem"
+    assert "export_env: SSL_CERT_FILE is already set; left as it is" in result["trace"]
