@@ -31,7 +31,9 @@ Settings come from [tool.pyoxidizer-ssl] in pyproject.toml; every flag below ove
 _EPILOG = """\
 examples:
   pyoxidizer-ssl doctor                 what would my binary trust on this host, and why?
-  pyoxidizer-ssl render --out build/ssl write the bootstrap package for pyoxidizer.bzl to embed
+  pyoxidizer-ssl init                   set up the project in . and print what to add
+  pyoxidizer-ssl build                  render, then pyoxidizer build (from the project)
+  pyoxidizer-ssl build --distribution cpython.tar.zst exe    offline / air-gapped
   pyoxidizer-ssl render --extra-ca corp-root.pem --trust env,system
 
 environment variables read by the binary:
@@ -51,8 +53,8 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=Path("pyproject.toml"),
         metavar="PYPROJECT",
-        help="pyproject.toml to read [tool.pyoxidizer-ssl] from (default: ./pyproject.toml; "
-        "a missing file means all defaults)",
+        help="pyproject.toml to read [tool.pyoxidizer-ssl] from (default: ./pyproject.toml, "
+        "or PROJECT/pyproject.toml for build and init; a missing file means all defaults)",
     )
     group.add_argument(
         "--trust",
