@@ -20,6 +20,10 @@ import certifi
 from .config import Config
 from .render import render
 
+# Where python-build-standalone's OpenSSL looks: what a binary without pyoxidizer-ssl trusts.
+PBS_CAFILE = "/etc/ssl/cert.pem"
+PBS_CAPATH = "/etc/ssl/certs"
+
 _CHILD = """
 import json, sys
 sys.path[:0] = json.loads(sys.argv[1])
@@ -49,7 +53,30 @@ def diagnose(config: Config, python: str | None = None) -> dict[str, Any]:
             f"doctor: the check interpreter failed (exit {proc.returncode}):\n{proc.stderr}"
         )
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["stock_binary"] = stock_binary()
     return result
+
+
+def stock_binary() -> dict[str, Any]:
+    """Would a PyOxidizer binary *without* pyoxidizer-ssl find certificates on this host?"""
+    try:
+        with open(PBS_CAFILE, "rb") as f:
+            cafile_ok = b"-----BEGIN CERTIFICATE-----" in f.read()
+    except OSError:
+        cafile_ok = False
+    try:
+        names = os.listdir(PBS_CAPATH)
+    except OSError:
+        names = []
+    capath_ok = any(
+        len(n) >= 10 and n[8] == "." and n[9:].isdigit() and os.path.isfile(f"{PBS_CAPATH}/{n}")
+        for n in names
+    )
+    return {
+        "cafile": PBS_CAFILE,
+        "capath": PBS_CAPATH,
+        "usable": cafile_ok or capath_ok,
+    }
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -66,6 +93,12 @@ def format_report(report: dict[str, Any]) -> str:
     lines.append(f"capath: {report['capath'] or '-'}")
     if report["certificates"] is not None:
         lines.append(f"certificates: {report['certificates']}")
+    stock = report["stock_binary"]
+    verdict = "would find certificates" if stock["usable"] else "would FAIL every HTTPS call"
+    lines.append(
+        f"without pyoxidizer-ssl: a binary looking in {stock['cafile']} and {stock['capath']} "
+        f"{verdict} here"
+    )
     lines.append("trace:")
     lines.extend(f"  - {step}" for step in report["trace"])
     return "\n".join(lines)

@@ -73,14 +73,33 @@ def test_truststore_source(client, tmp_path, home, server, bundle_pem, render_bo
 
 
 @pytest.mark.parametrize(
-    ("layout", "trust", "code", "first_line"),
+    ("layout", "trust", "code", "first_line", "stock"),
     [
-        ("fedora32", "env,system,certifi", 0, "trust: system (/etc/pki/tls/certs/ca-bundle.crt)"),
-        ("no-store", "env,system,certifi", 0, "trust: certifi (certifi (embedded))"),
-        ("no-store", "env,system", 1, "trust: NOTHING USABLE (no source) - TLS verification"),
+        (
+            "fedora32",
+            "env,system,certifi",
+            0,
+            "trust: system (/etc/pki/tls/certs/ca-bundle.crt)",
+            "would FAIL every HTTPS call here",
+        ),
+        ("debian", "env,system,certifi", 0, "trust: system (", "would find certificates here"),
+        (
+            "no-store",
+            "env,system,certifi",
+            0,
+            "trust: certifi (certifi (embedded))",
+            "would FAIL every HTTPS call here",
+        ),
+        (
+            "no-store",
+            "env,system",
+            1,
+            "trust: NOTHING USABLE (no source) - TLS verification",
+            "would FAIL every HTTPS call here",
+        ),
     ],
 )
-def test_doctor_in_a_layout(layout, trust, code, first_line, tmp_path, home, bundle_pem):
+def test_doctor_in_a_layout(layout, trust, code, first_line, stock, tmp_path, home, bundle_pem):
     argv = [
         sys.executable,
         "-m",
@@ -94,3 +113,6 @@ def test_doctor_in_a_layout(layout, trust, code, first_line, tmp_path, home, bun
     proc = run_in_layout(layout, argv, clean_env(home), tmp_path / "ns", bundle_pem)
     assert proc.returncode == code, proc.stderr
     assert proc.stdout.startswith(first_line)
+    assert (
+        "without pyoxidizer-ssl: a binary looking in /etc/ssl/cert.pem and /etc/ssl/certs " + stock
+    ) in proc.stdout
