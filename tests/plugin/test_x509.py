@@ -12,6 +12,7 @@ from cryptography.x509.oid import NameOID
 
 from pyoxidizer_ssl import x509
 from support.certs import self_signed
+from support.env import clean_env
 
 
 def _openssl_hashes(pems: list[bytes]) -> list[str]:
@@ -19,6 +20,7 @@ def _openssl_hashes(pems: list[bytes]) -> list[str]:
     return [
         subprocess.run(
             ["openssl", "x509", "-noout", "-subject_hash"],
+            env=clean_env("/nonexistent"),
             input=pem,
             capture_output=True,
             check=True,

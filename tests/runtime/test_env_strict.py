@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from support.env import clean_env
 from support.layouts import request_in_layout, require_namespaces
 
 
@@ -72,11 +73,18 @@ def test_env_file_is_used(client, tmp_path, home, server, ca, bundle_pem, render
     assert result["source"] == "env" and result["cafile"] == str(mine)
 
 
-def test_env_dir_is_used(tmp_path, home, server, ca, bundle_pem, render_bootstrap):
+def _certs_dir(tmp_path, ca, home, hashed):
+    """A directory holding the test CA, hashed by the real `openssl rehash` or not."""
     certs = tmp_path / "certs"
     certs.mkdir()
     ca.cert_pem.write_to_path(str(certs / "test-ca.pem"))
-    subprocess.run(["openssl", "rehash", str(certs)], check=True)
+    if hashed:
+        subprocess.run(["openssl", "rehash", str(certs)], env=clean_env(home), check=True)
+    return certs
+
+
+def test_env_dir_is_used(tmp_path, home, server, ca, bundle_pem, render_bootstrap):
+    certs = _certs_dir(tmp_path, ca, home, hashed=True)
     boot = render_bootstrap()
     result = request_in_layout(
         "no-store",
@@ -95,9 +103,7 @@ def test_env_dir_is_used(tmp_path, home, server, ca, bundle_pem, render_bootstra
 def test_unhashed_env_dir_is_unusable_and_strict(
     tmp_path, home, server, ca, bundle_pem, render_bootstrap
 ):
-    certs = tmp_path / "certs"
-    certs.mkdir()
-    ca.cert_pem.write_to_path(str(certs / "test-ca.pem"))  # present but not hashed
+    certs = _certs_dir(tmp_path, ca, home, hashed=False)  # present but not hashed
     boot = render_bootstrap()
     result = request_in_layout(
         "rhel7", tmp_path / "ns", home, server, bundle_pem, boot, SSL_CERT_DIR=str(certs)

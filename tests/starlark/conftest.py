@@ -49,6 +49,7 @@ def wheelhouse(request: pytest.FixtureRequest) -> Path:
     assert python is not None
     target = Path(request.config.cache.mkdir("wheelhouse-requests-pure"))
     if not list(target.glob("requests-*.whl")):
+        # A download, not a test of our code: it keeps this machine's proxy/CA settings.
         proc = subprocess.run(
             [
                 python,

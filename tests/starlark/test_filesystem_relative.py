@@ -84,7 +84,11 @@ def test_bootstrap_from_lib_directory(
     ).stdout.splitlines()
     assert "pyoxidizer_ssl_bootstrap True False" in listing and "certifi True False" in listing
     origin = project / "build/x86_64-unknown-linux-gnu/debug/files"
-    subprocess.run([python, "-m", "compileall", "-q", str(origin / "lib")], check=True)
+    subprocess.run(
+        [python, "-m", "compileall", "-q", str(origin / "lib")],
+        env=clean_env(pyoxidizer_home),
+        check=True,
+    )
     argv = embedded_command(python, oxidized_dir, built, tmp_path / "run", server)
     env = clean_env(pyoxidizer_home, EMBEDDED_RUN_ORIGIN=str(origin), PYOXIDIZER_SSL_DEBUG="1")
     result = run_in_layout("fedora32", argv, env, tmp_path / "ns", bundle_pem)

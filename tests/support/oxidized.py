@@ -113,6 +113,7 @@ def oxidized_python(cache: Path) -> tuple[str, Path]:
         target.glob("oxidized_importer*.so")
     ):
         shutil.rmtree(target, ignore_errors=True)
+        # A download, not a test of our code: it keeps this machine's proxy/CA settings.
         proc = subprocess.run(
             [python, "-m", "pip", "install", "--quiet", "--target", str(target), OXIDIZED_IMPORTER],
             capture_output=True,
