@@ -17,6 +17,7 @@ from typing import Any
 
 import certifi
 
+from . import x509
 from .config import Config
 from .render import render
 
@@ -61,7 +62,7 @@ def stock_binary() -> dict[str, Any]:
     """Would a PyOxidizer binary *without* pyoxidizer-ssl find certificates on this host?"""
     try:
         with open(PBS_CAFILE, "rb") as f:
-            cafile_ok = b"-----BEGIN CERTIFICATE-----" in f.read()
+            cafile_ok = x509.count_certificate_markers(f.read()) > 0
     except OSError:
         cafile_ok = False
     try:
@@ -69,8 +70,7 @@ def stock_binary() -> dict[str, Any]:
     except OSError:
         names = []
     capath_ok = any(
-        len(n) >= 10 and n[8] == "." and n[9:].isdigit() and os.path.isfile(f"{PBS_CAPATH}/{n}")
-        for n in names
+        x509.is_hash_name(n) and os.path.isfile(os.path.join(PBS_CAPATH, n)) for n in names
     )
     return {
         "cafile": PBS_CAFILE,

@@ -93,6 +93,17 @@ def count_certificate_markers(data: bytes) -> int:
     return sum(data.count(b"-----BEGIN " + label + b"-----") for label in CERT_LABELS)
 
 
+def is_hash_name(name: str) -> bool:
+    """True for an OpenSSL hashed-directory entry name: eight hex digits, a dot, a number."""
+    stem, dot, suffix = name.partition(".")
+    return (
+        dot == "."
+        and len(stem) == 8
+        and suffix.isdigit()
+        and all(c in "0123456789abcdef" for c in stem)
+    )
+
+
 def der_to_pem(der: bytes) -> bytes:
     """Wrap DER bytes as a PEM CERTIFICATE block."""
     b64 = binascii.b2a_base64(der, newline=False)
