@@ -118,18 +118,28 @@ def pyoxidizer_ssl_add_resources(exe, vars):
     resources = exe.read_package_root(path = root, packages = ["pyoxidizer_ssl_bootstrap"])
     if len(resources) == 0:
         fail(missing)
-    for resource in resources:
-        # Bytecode only: the bootstrap never raises into the app, so its source lines would
-        # never be shown, and leaving them out keeps ~45 KB out of the binary.
-        if type(resource) == "PythonModuleSource":
-            resource.add_source = False
-    exe.add_python_resources(resources)
+    _add_bytecode_only(exe, resources, "")
     certifi_dir = _var(vars, "PYOXIDIZER_SSL_CERTIFI_DIR", None)
     if certifi_dir == None:
-        exe.add_python_resources(exe.pip_install(["certifi"]))
+        certifi = exe.pip_install(["certifi"])
     else:
-        exe.add_python_resources(exe.read_package_root(path = certifi_dir, packages = ["certifi"]))
+        certifi = exe.read_package_root(path = certifi_dir, packages = ["certifi"])
+    _add_bytecode_only(exe, certifi, "certifi.tests")
     return exe
+
+def _add_bytecode_only(exe, resources, skip):
+    # Modules go in as bytecode only: the bootstrap never raises into the app and certifi's
+    # two functions do not fail, so no source line would ever be shown; that keeps ~50 KB of
+    # source out of the binary. Modules named `skip` or under it (certifi's own test suite) stay out.
+    # Data files and dist-info (certifi's METADATA and licence) go in unchanged.
+    kept = []
+    for resource in resources:
+        if type(resource) == "PythonModuleSource":
+            if skip and (resource.name == skip or resource.name.startswith(skip + ".")):
+                continue
+            resource.add_source = False
+        kept.append(resource)
+    exe.add_python_resources(kept)
 
 # PyOxidizer 0.24's Starlark evaluates a `None` or `False` parameter default to the module's
 # first string constant; "" is a safe "not given" default.

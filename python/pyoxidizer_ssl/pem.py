@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import x509
+from . import certinfo, x509
 
 MAX_CA_FILE_BYTES = 1024 * 1024
 EXPIRY_WARNING_DAYS = 30
@@ -57,14 +57,14 @@ def _read(path: Path, where: str) -> bytes:
 def _certificates(data: bytes, name: str, where: str) -> list[bytes]:
     if b"-----BEGIN" not in data:
         try:  # a single DER certificate is accepted as it is
-            x509.cert_info(data)
+            certinfo.cert_info(data)
         except ValueError:
             raise ValueError(
                 f"{where}: invalid extra_ca {name!r}; not PEM and not a DER certificate; "
                 "must hold '-----BEGIN CERTIFICATE-----' blocks"
             ) from None
         return [data]
-    ders = [block.der for block in x509.pem_blocks(data)]
+    ders = [der for _, der in x509.pem_blocks(data)]
     if not ders:
         labels = "a private key" if b"PRIVATE KEY-----" in data else "no certificate"
         raise ValueError(
@@ -85,7 +85,7 @@ def load_extra_ca(
         name = os.fspath(path)
         for der in _certificates(_read(path, where), name, where):
             try:
-                info = x509.cert_info(der)
+                info = certinfo.cert_info(der)
             except ValueError as exc:
                 raise ValueError(
                     f"{where}: invalid extra_ca {name!r}; a certificate does not parse ({exc}); "
@@ -109,6 +109,6 @@ def load_extra_ca(
                     f"{EXPIRY_WARNING_DAYS} days; replace it before then"
                 )
             if der not in found:
-                pem = x509.der_to_pem(der).decode("ascii")
+                pem = certinfo.der_to_pem(der).decode("ascii")
                 found[der] = ExtraCA(pem, info.subject_hash, info.subject, name)
     return list(found.values()), warnings

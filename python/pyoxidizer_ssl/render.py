@@ -94,7 +94,7 @@ class CertifiData:
 def certifi_data() -> CertifiData:
     """Hash the certifi bundle that the macro embeds (the one installed beside this plugin)."""
     data = Path(certifi.where()).read_bytes()
-    hashes = tuple(x509.subject_hash(block.der) for block in x509.pem_blocks(data))
+    hashes = tuple(x509.subject_hash(der) for _, der in x509.pem_blocks(data))
     return CertifiData(certifi.__version__, hashlib.sha256(data).hexdigest(), hashes)
 
 

@@ -1,8 +1,10 @@
 """The few X.509 facts both halves need: PEM blocks, DER fields, OpenSSL's subject-name hash.
 
 This file is embedded verbatim in the rendered bootstrap (templates/.../_x509.py.j2 includes it),
-so the build plugin and the binary hash names with the same code. It is therefore stdlib only and
-runs on CPython 3.8+.
+so the build plugin and the binary hash names with the same code. It is therefore stdlib only,
+runs on CPython 3.8+, and holds only what the binary needs: it is loaded at the first TLS
+context, so every import and every byte here is paid for there (build-only checks live in
+certinfo.py).
 
 The subject hash is OpenSSL's ``X509_NAME_hash_ex``: the first four bytes, little-endian, of SHA-1
 over the name's canonical encoding (each string value converted to UTF-8, ASCII-lower-cased, with
@@ -13,8 +15,6 @@ issuer in a ``capath`` directory by that hash, which is what makes a hashed dire
 from __future__ import annotations
 
 import binascii
-import hashlib
-from typing import NamedTuple
 
 _BEGIN = b"-----BEGIN "
 _END = b"-----END "
@@ -25,44 +25,19 @@ CERT_LABELS = (b"CERTIFICATE", b"TRUSTED CERTIFICATE", b"X509 CERTIFICATE")
 _SEQUENCE = 0x30
 _SET = 0x31
 _INTEGER = 0x02
-_BOOLEAN = 0x01
 _OID = 0x06
-_OCTET_STRING = 0x04
 _UTF8 = 0x0C
-_UTC_TIME = 0x17
-_GENERALIZED_TIME = 0x18
 # String types OpenSSL canonicalises (ASN1_MASK_CANON), with their byte width; 0 means UTF-8.
 _CANON_WIDTH = {0x0C: 0, 0x13: 1, 0x14: 1, 0x16: 1, 0x1A: 1, 0x1E: 2, 0x1C: 4}
-_OID_BASIC_CONSTRAINTS = bytes.fromhex("551d13")
-_OID_COMMON_NAME = bytes.fromhex("550403")
-_OID_ORGANIZATION = bytes.fromhex("55040a")
 
 
-class PemBlock(NamedTuple):
-    """One certificate from a PEM text: its label, the block's own bytes and its DER."""
-
-    label: bytes
-    pem: bytes
-    der: bytes
-
-
-class CertInfo(NamedTuple):
-    """What the build plugin checks of a CA certificate."""
-
-    subject_hash: str
-    subject: str
-    is_ca: bool
-    not_before: tuple[int, int, int, int, int, int]
-    not_after: tuple[int, int, int, int, int, int]
-
-
-def pem_blocks(data: bytes) -> list[PemBlock]:
-    """Return the certificate blocks of a PEM text, in order; other blocks are skipped.
+def pem_blocks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """Return (PEM block, DER) for each certificate in a PEM text, in order; other blocks skipped.
 
     A block whose base64 does not decode is skipped too (OpenSSL would stop there; the rest of a
     distro bundle is still its trust). Callers compare with ``count_certificate_markers``.
     """
-    blocks: list[PemBlock] = []
+    blocks: list[tuple[bytes, bytes]] = []
     pos = 0
     while True:
         start = data.find(_BEGIN, pos)
@@ -85,7 +60,7 @@ def pem_blocks(data: bytes) -> list[PemBlock]:
         except (binascii.Error, ValueError):
             continue
         if der:
-            blocks.append(PemBlock(label, data[start:pos] + b"\n", der))
+            blocks.append((data[start:pos] + b"\n", der))
 
 
 def count_certificate_markers(data: bytes) -> int:
@@ -104,14 +79,7 @@ def is_hash_name(name: str) -> bool:
     )
 
 
-def der_to_pem(der: bytes) -> bytes:
-    """Wrap DER bytes as a PEM CERTIFICATE block."""
-    b64 = binascii.b2a_base64(der, newline=False)
-    lines = [b64[i : i + 64] for i in range(0, len(b64), 64)]
-    return b"-----BEGIN CERTIFICATE-----\n" + b"\n".join(lines) + b"\n-----END CERTIFICATE-----\n"
-
-
-def _tlv(data: bytes, pos: int) -> tuple[int, int, int]:
+def der_element(data: bytes, pos: int) -> tuple[int, int, int]:
     """Read one DER element at ``pos``: return (tag, content start, content end)."""
     if pos + 2 > len(data):
         raise ValueError("truncated DER element")
@@ -129,12 +97,12 @@ def _tlv(data: bytes, pos: int) -> tuple[int, int, int]:
     return tag, pos, pos + length
 
 
-def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+def der_children(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
     """Return (tag, element start, content start, content end) for each element in a range."""
     items = []
     pos = start
     while pos < end:
-        tag, cstart, cend = _tlv(data, pos)
+        tag, cstart, cend = der_element(data, pos)
         items.append((tag, pos, cstart, cend))
         pos = cend
     if pos != end:
@@ -150,14 +118,15 @@ def _encode(tag: int, content: bytes) -> bytes:
     return bytes((tag, 0x80 | len(size))) + size + content
 
 
-def _tbs_fields(der: bytes) -> list[tuple[int, int, int, int]]:
-    tag, start, _ = _tlv(der, 0)
+def tbs_fields(der: bytes) -> list[tuple[int, int, int, int]]:
+    """Return the tbsCertificate fields after the version: serial, signature, issuer, ..."""
+    tag, start, _ = der_element(der, 0)
     if tag != _SEQUENCE:
         raise ValueError("not a certificate: outer element is not a SEQUENCE")
-    tag, tstart, tend = _tlv(der, start)
+    tag, tstart, tend = der_element(der, start)
     if tag != _SEQUENCE:
         raise ValueError("not a certificate: no tbsCertificate")
-    fields = _children(der, tstart, tend)
+    fields = der_children(der, tstart, tend)
     if fields and fields[0][0] == 0xA0:  # explicit [0] version
         fields = fields[1:]
     if len(fields) < 6 or fields[0][0] != _INTEGER:
@@ -187,12 +156,12 @@ def _canon_value(tag: int, raw: bytes) -> bytes:
 
 def _name_canon(der: bytes, start: int, end: int) -> bytes:
     out = []
-    for tag, _, rstart, rend in _children(der, start, end):
+    for tag, _, rstart, rend in der_children(der, start, end):
         if tag != _SET:
             raise ValueError("bad RDN")
         avas = []
-        for atag, _, astart, aend in _children(der, rstart, rend):
-            parts = _children(der, astart, aend)
+        for atag, _, astart, aend in der_children(der, rstart, rend):
+            parts = der_children(der, astart, aend)
             if atag != _SEQUENCE or len(parts) != 2 or parts[0][0] != _OID:
                 raise ValueError("bad attribute")
             oid = der[parts[0][1] : parts[0][3]]
@@ -204,6 +173,10 @@ def _name_canon(der: bytes, start: int, end: int) -> bytes:
 
 def name_hash(der: bytes, start: int, end: int) -> str:
     """Return OpenSSL's hash of the Name whose content spans ``der[start:end]``."""
+    # Imported here: the embedded certifi's names are hashed at build time, and hashlib costs
+    # ~1.5 ms at a first TLS context that never needs it.
+    import hashlib
+
     digest = hashlib.sha1(_name_canon(der, start, end)).digest()
     return format(int.from_bytes(digest[:4], "little"), "08x")
 
@@ -211,85 +184,7 @@ def name_hash(der: bytes, start: int, end: int) -> str:
 def subject_hash(der: bytes) -> str:
     """Return ``openssl x509 -subject_hash`` of a DER certificate; ValueError if malformed."""
     try:
-        _, _, start, end = _tbs_fields(der)[4]
+        _, _, start, end = tbs_fields(der)[4]
         return name_hash(der, start, end)
     except IndexError:
         raise ValueError("malformed certificate") from None
-
-
-def _time(der: bytes, tag: int, start: int, end: int) -> tuple[int, int, int, int, int, int]:
-    text = der[start:end].decode("ascii")
-    if tag == _UTC_TIME:
-        year = int(text[:2])
-        text = str(year + (2000 if year < 50 else 1900)) + text[2:]
-    elif tag != _GENERALIZED_TIME:
-        raise ValueError("bad validity time")
-    if not text.endswith("Z") or len(text) != 15:
-        raise ValueError("validity time is not in UTC seconds form")
-    return (
-        int(text[0:4]),
-        int(text[4:6]),
-        int(text[6:8]),
-        int(text[8:10]),
-        int(text[10:12]),
-        int(text[12:14]),
-    )
-
-
-def _name_text(der: bytes, start: int, end: int) -> str:
-    found = {}
-    for _, _, rstart, rend in _children(der, start, end):
-        for _, _, astart, aend in _children(der, rstart, rend):
-            parts = _children(der, astart, aend)
-            oid = der[parts[0][2] : parts[0][3]]
-            if oid in (_OID_COMMON_NAME, _OID_ORGANIZATION) and oid not in found:
-                raw = der[parts[1][2] : parts[1][3]]
-                found[oid] = raw.decode("utf-8", "replace")
-    label = found.get(_OID_COMMON_NAME) or found.get(_OID_ORGANIZATION)
-    return label if label else "(no common name)"
-
-
-def _is_ca(der: bytes, fields: list[tuple[int, int, int, int]]) -> bool:
-    issuer, subject = fields[2], fields[4]
-    for tag, _, start, end in fields[6:]:
-        if tag != 0xA3:  # explicit [3] extensions
-            continue
-        (_, _, seq_start, seq_end) = _children(der, start, end)[0]
-        for _, _, estart, eend in _children(der, seq_start, seq_end):
-            parts = _children(der, estart, eend)
-            if der[parts[0][2] : parts[0][3]] != _OID_BASIC_CONSTRAINTS:
-                continue
-            value = parts[-1]
-            if value[0] != _OCTET_STRING:
-                raise ValueError("bad basicConstraints")
-            _, bstart, bend = _tlv(der, value[2])
-            inner = _children(der, bstart, bend)
-            return bool(inner) and inner[0][0] == _BOOLEAN and der[inner[0][2]] != 0
-    # A v1 certificate has no extensions: OpenSSL treats it as a CA only when self-issued.
-    return der[issuer[1] : issuer[3]] == der[subject[1] : subject[3]]
-
-
-def cert_info(der: bytes) -> CertInfo:
-    """Return the subject hash, a display name, CA-ness and validity of a DER certificate.
-
-    Any malformed input raises ValueError (UnicodeDecodeError is one).
-    """
-    try:
-        return _cert_info(der)
-    except IndexError:
-        raise ValueError("malformed certificate") from None
-
-
-def _cert_info(der: bytes) -> CertInfo:
-    fields = _tbs_fields(der)
-    validity, subject = fields[3], fields[4]
-    times = _children(der, validity[2], validity[3])
-    if len(times) != 2:
-        raise ValueError("bad validity")
-    return CertInfo(
-        subject_hash=name_hash(der, subject[2], subject[3]),
-        subject=_name_text(der, subject[2], subject[3]),
-        is_ca=_is_ca(der, fields),
-        not_before=_time(der, times[0][0], times[0][2], times[0][3]),
-        not_after=_time(der, times[1][0], times[1][2], times[1][3]),
-    )

@@ -41,6 +41,7 @@ def test_render_default_out(tmp_path):
         "__init__.py",
         "_data.py",
         "_platform.py",
+        "_report.py",
         "_trust.py",
         "_x509.py",
     ]

@@ -18,7 +18,7 @@ import pytest
 from pyoxidizer_ssl import config, render
 
 GOLDEN = Path(__file__).with_name("golden")
-MODULES = ["__init__.py", "_platform.py", "_trust.py"]
+MODULES = ["__init__.py", "_platform.py", "_report.py", "_trust.py"]
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -45,10 +46,51 @@ def test_trust_location_holds_exactly_certifi(tmp_path, home, bundle_pem, render
     out = json.loads(proc.stdout.split("RESULT ", 1)[1])
     assert out["source"] == "certifi" and out["cafile"] is None
     assert out["mode"] == "0o700"
-    expected = {block.der for block in x509.pem_blocks(Path(certifi.where()).read_bytes())}
+    expected = {der for _, der in x509.pem_blocks(Path(certifi.where()).read_bytes())}
     got = {}
     for name, text in out["files"].items():
-        (block,) = x509.pem_blocks(text.encode())
-        got[block.der] = name
-        assert name.split(".")[0] == x509.subject_hash(block.der)
+        ((_, der),) = x509.pem_blocks(text.encode())
+        got[der] = name
+        assert name.split(".")[0] == x509.subject_hash(der)
     assert set(got) == expected
+
+
+_PRIVATE_DIR = """
+import json, os, ssl, sys
+sys.path[:0] = {paths!r}
+os.umask(0)
+import pyoxidizer_ssl_bootstrap
+report = pyoxidizer_ssl_bootstrap.install()
+ssl.create_default_context()
+names = os.listdir(report.capath)
+print("RESULT " + json.dumps(dict(
+    capath=report.capath,
+    mode=oct(os.stat(report.capath).st_mode & 0o777),
+    file_modes=sorted({{oct(os.stat(os.path.join(report.capath, n)).st_mode & 0o777)
+                       for n in names}}),
+    heavy=sorted(m for m in ("tempfile", "typing", "shutil", "random") if m in sys.modules),
+)))
+"""
+
+
+def test_private_dir_is_fresh_private_and_cheap(tmp_path, home, bundle_pem, render_bootstrap):
+    """Made without tempfile: still 0700/0600 under umask 0, an unguessable new name per run,
+    and the first TLS context imports none of tempfile's (or typing's) dependencies."""
+    boot = render_bootstrap()
+    code = _PRIVATE_DIR.format(paths=[str(boot), CERTIFI_PARENT])
+    seen = []
+    for run in range(2):
+        proc = run_in_layout(
+            "no-store",
+            [sys.executable, "-I", "-c", code],
+            clean_env(home),
+            tmp_path / str(run),
+            bundle_pem,
+        )
+        assert proc.returncode == 0, proc.stderr
+        out = json.loads(proc.stdout.split("RESULT ", 1)[1])
+        assert out["mode"] == "0o700" and out["file_modes"] == ["0o600"]
+        assert out["heavy"] == []
+        assert re.fullmatch(r"pyoxidizer-ssl-[0-9a-f]{16}", Path(out["capath"]).name)
+        seen.append(out["capath"])
+    assert seen[0] != seen[1]

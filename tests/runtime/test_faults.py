@@ -187,6 +187,7 @@ for t in threads: t.start()
 for t in threads: t.join()
 report = pyoxidizer_ssl_bootstrap.install()
 OUT["same"] = all(r is report for r in reports) and len(reports) == 20
+OUT["same"] = OUT["same"] and isinstance(report, pyoxidizer_ssl_bootstrap.Report)
 OUT["tls"] = handshake()
 OUT["patched_once"] = sum("ssl patched" in s for s in report.trace)
 """

@@ -12,7 +12,7 @@ from support.oxidized import pyoxidizer_build
 from support.resources import list_resources
 
 SHIM = "__import__('pyoxidizer_ssl_bootstrap').main()"
-BOOTSTRAP_MODULES = ["", "._data", "._platform", "._trust", "._x509"]
+BOOTSTRAP_MODULES = ["", "._data", "._platform", "._report", "._trust", "._x509"]
 EXAMPLE_MODULES = {
     "urllib-app": "urllib_app",
     "requests-app": "requests_app",
@@ -40,6 +40,13 @@ def test_example_embeds_bootstrap_and_shim(
         entry = resources["pyoxidizer_ssl_bootstrap" + suffix]
         assert entry["bytecode"] and not entry["source"], suffix  # bytecode only (size)
     assert "cacert.pem" in resources["certifi"]["package_resources"]
+    if name != "requests-app":  # there the app's own pip_install adds certifi as it comes
+        certifi = [k for k in resources if k == "certifi" or k.startswith("certifi.")]
+        assert sorted(certifi) == ["certifi", "certifi.__main__", "certifi.core"]
+        assert all(resources[k]["bytecode"] and not resources[k]["source"] for k in certifi)
+    # PyOxidizer warns about modules it thinks will break in memory (e.g. "contains __file__").
+    ours = [line for line in proc.stderr.splitlines() if "pyoxidizer_ssl_bootstrap" in line]
+    assert not [line for line in ours if line.startswith("warning")], ours
     assert EXAMPLE_MODULES[name] in resources
     interpreter = built.interpreter()
     assert interpreter["run_command"] == SHIM

@@ -148,6 +148,19 @@ def test_run_command(build, oxidized, tmp_path, pyoxidizer_home):
     assert json.loads(proc.stdout) == [["-c", "a", "b"], "__main__", True]
 
 
+def test_start_up_path_loads_only_the_package(build, oxidized, tmp_path, pyoxidizer_home):
+    """P1: before the app's first TLS use the shim has loaded the package and nothing else
+    (no ssl, no trust module, no Report), and its hook is first on sys.meta_path."""
+    built = build(
+        '    config.run_command = "import sys; print(sorted(m for m in sys.modules'
+        " if m.startswith('pyoxidizer_ssl') or m in ('ssl', '_ssl', 'certifi')),"
+        " getattr(sys.meta_path[0].find_spec, '__module__', None))\""
+    )
+    proc = _run(oxidized, built, tmp_path / "r", pyoxidizer_home)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "['pyoxidizer_ssl_bootstrap'] pyoxidizer_ssl_bootstrap\n"
+
+
 def test_run_filename(build, oxidized, tmp_path, pyoxidizer_home):
     script = tmp_path / "script.py"
     script.write_text("import sys; print(sys.argv[0] == __file__, __name__); sys.exit(4)\n")
