@@ -129,9 +129,9 @@ def pyoxidizer_ssl_add_resources(exe, vars):
 
 def _add_bytecode_only(exe, resources, skip):
     # Modules go in as bytecode only: the bootstrap never raises into the app and certifi's
-    # two functions do not fail, so no source line would ever be shown; that keeps ~50 KB of
-    # source out of the binary. Modules named `skip` or under it (certifi's own test suite) stay out.
-    # Data files and dist-info (certifi's METADATA and licence) go in unchanged.
+    # code only locates its bundle, so a source line would hardly ever be shown; that keeps
+    # ~50 KB of source out of the binary. Modules named `skip` or under it (certifi's own test
+    # suite) stay out. Data files and dist-info (certifi's METADATA, licence) go in unchanged.
     kept = []
     for resource in resources:
         if type(resource) == "PythonModuleSource":
