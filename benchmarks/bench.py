@@ -133,8 +133,6 @@ def p1_startup(boot: Path, home: str, runs: int, work: Path) -> list[tuple[str, 
         text=True,
         check=True,
     ).stdout.strip()
-    # A binary carries bytecode: time no compilation, for this interpreter either.
-    subprocess.run([python, "-m", "compileall", "-q", str(boot)], env=env, check=True)
     base = [python, "-I", "-S", "-c"]
     rows = []
     bare = _median_wall([*base, "pass"], env, runs)
