@@ -24,5 +24,5 @@ def bzl_file() -> Path:
 
 
 def package_dir() -> Path:
-    """This package's directory (the runtime template includes x509.py from it)."""
+    """This package's directory (render copies its x509.py into the runtime)."""
     return _PACKAGE

@@ -64,14 +64,8 @@ def _sequence(open_: str, close: str, items: list[str], indent: int, trailing_si
 
 def environment() -> jinja2.Environment:
     """The Jinja environment: strict, no autoescape, whitespace-stable, ``pyliteral`` filter."""
-    loader = jinja2.ChoiceLoader(
-        [
-            jinja2.FileSystemLoader(str(templates_dir())),
-            jinja2.PrefixLoader({"plugin": jinja2.FileSystemLoader(str(package_dir()))}),
-        ]
-    )
     env = jinja2.Environment(
-        loader=loader,
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
@@ -105,15 +99,31 @@ def _version() -> str:
 
 
 def template_names() -> list[str]:
-    """The runtime templates, sorted: one per generated module."""
+    """The runtime templates (modules with values to fill in), sorted: one per generated module."""
     root = templates_dir() / RUNTIME_PACKAGE
     return sorted(p.name for p in root.glob("*.py.j2"))
 
 
-def render_sources(config: Config) -> tuple[dict[str, str], list[str]]:
-    """Return ({module file name: source}, warnings) for ``config``; files are not written."""
+def static_modules() -> dict[str, Path]:
+    """The runtime's ordinary modules, copied verbatim: {file name in the package: source}.
+
+    ``_x509.py`` is the plugin's own x509.py, so both halves hash names with the same code.
+    """
+    root = templates_dir() / RUNTIME_PACKAGE
+    files = {p.name: p for p in root.glob("*.py")}
+    files["_x509.py"] = package_dir() / "x509.py"
+    return dict(sorted(files.items()))
+
+
+def render_sources(
+    config: Config, certifi_bundle: CertifiData | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """Return ({module file name: source}, warnings) for ``config``; files are not written.
+
+    ``certifi_bundle`` defaults to the build environment's certifi (the one the macros embed).
+    """
     extra, warnings = load_extra_ca(config.extra_ca, config.where("extra_ca"))
-    cdata = certifi_data()
+    cdata = certifi_bundle or certifi_data()
     version = _version()
     context = {
         "trust": tuple(config.trust),
@@ -125,7 +135,7 @@ def render_sources(config: Config) -> tuple[dict[str, str], list[str]]:
         "certifi_hashes": cdata.hashes,
     }
     env = environment()
-    sources = {}
+    sources = {name: path.read_text(encoding="utf-8") for name, path in static_modules().items()}
     for name in template_names():
         template_path = f"{RUNTIME_PACKAGE}/{name}"
         for text in (version, template_path):
@@ -134,7 +144,7 @@ def render_sources(config: Config) -> tuple[dict[str, str], list[str]]:
         body = env.get_template(template_path).render(context)
         header = _HEADER.format(version=version, name=template_path)
         sources[name[: -len(".j2")]] = header + body
-    return sources, warnings
+    return dict(sorted(sources.items())), warnings
 
 
 @dataclass(frozen=True)

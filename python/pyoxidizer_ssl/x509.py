@@ -1,6 +1,6 @@
 """The few X.509 facts both halves need: PEM blocks, DER fields, OpenSSL's subject-name hash.
 
-This file is embedded verbatim in the rendered bootstrap (templates/.../_x509.py.j2 includes it),
+This file is copied verbatim into the rendered bootstrap as ``_x509.py`` (render.py),
 so the build plugin and the binary hash names with the same code. It is therefore stdlib only,
 runs on CPython 3.8+, and holds only what the binary needs: it is loaded at the first TLS
 context, so every import and every byte here is paid for there (build-only checks live in

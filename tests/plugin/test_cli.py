@@ -40,9 +40,12 @@ def test_render_default_out(tmp_path):
     assert sorted(p.name for p in package.iterdir()) == [
         "__init__.py",
         "_data.py",
+        "_patches.py",
         "_platform.py",
+        "_private_dir.py",
         "_report.py",
-        "_trust.py",
+        "_sources.py",
+        "_state.py",
         "_x509.py",
     ]
 

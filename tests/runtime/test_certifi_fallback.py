@@ -29,9 +29,11 @@ for path in (report.capath or "").split(os.pathsep):
             files[name] = f.read()
         file_modes.add(oct(os.stat(os.path.join(path, name)).st_mode & 0o777))
 mode = oct(os.stat(report.capath).st_mode & 0o777)
+real = os.path.realpath(report.capath)  # contexts get /proc/self/fd/N; this is the directory
 heavy = sorted(m for m in ("tempfile", "typing", "shutil", "random") if m in sys.modules)
 print("RESULT " + json.dumps(dict(source=report.source, cafile=report.cafile,
-      capath=report.capath, mode=mode, files=files, file_modes=sorted(file_modes), heavy=heavy)))
+      capath=report.capath, real=real, mode=mode, files=files, file_modes=sorted(file_modes),
+      heavy=heavy)))
 """
 
 
@@ -72,6 +74,7 @@ def test_private_dir_is_fresh_private_and_cheap(tmp_path, home, bundle_pem, rend
         out = _inspect(tmp_path / str(run), home, bundle_pem, boot)
         assert out["mode"] == "0o700" and out["file_modes"] == ["0o600"]
         assert out["heavy"] == []
-        assert re.fullmatch(r"pyoxidizer-ssl-[0-9a-f]{16}", Path(out["capath"]).name)
-        seen.append(out["capath"])
+        assert re.fullmatch(r"/proc/self/fd/\d+", out["capath"])
+        assert re.fullmatch(r"pyoxidizer-ssl-[0-9a-f]{16}", Path(out["real"]).name)
+        seen.append(out["real"])
     assert seen[0] != seen[1]

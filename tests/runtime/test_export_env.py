@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from support.env import clean_env
-from support.layouts import RHEL_BUNDLE, code_in_layout, require_namespaces
+from support.layouts import LAYOUTS, RHEL_BUNDLE, Layout, code_in_layout, require_namespaces
 
 # The child is a plain interpreter without the bootstrap: only the exported variables help it.
 BODY = """
@@ -38,16 +38,49 @@ def test_exports_the_distro_bundle(tmp_path, home, server, bundle_pem, render_bo
     assert f"export_env: SSL_CERT_FILE={RHEL_BUNDLE} for child processes" in result["trace"]
 
 
-def test_exports_the_private_directory_with_extra_cas(
-    tmp_path, home, corp_server, corp_ca, bundle_pem, render_bootstrap
-):
+# A runtime directory as systemd makes it: every directory above is root's and not writable by
+# others, so no other user can ever create a name in it, even after ours is removed.
+RUNTIME_DIR = "/run/pyoxidizer-ssl-test-runtime"
+RHEL7_WITH_RUNTIME_DIR = Layout(
+    "rhel7-runtime-dir",
+    (*LAYOUTS["rhel7"].steps, ("tmpfs", RUNTIME_DIR, "0700")),
+    native_works=False,
+    origin=RHEL_BUNDLE,
+)
+
+
+@pytest.fixture
+def corp_boot(tmp_path, corp_ca, render_bootstrap):
     pem = tmp_path / "corp.pem"
     corp_ca.cert_pem.write_to_path(str(pem))
-    boot = render_bootstrap(export_env=True, extra_ca=[str(pem)])
-    result = code_in_layout("rhel7", tmp_path / "ns", home, corp_server, bundle_pem, boot, BODY)
+    return render_bootstrap(export_env=True, extra_ca=[str(pem)])
+
+
+def test_exports_a_private_directory_nobody_else_can_claim(
+    tmp_path, home, corp_server, bundle_pem, corp_boot
+):
+    env = clean_env(home, XDG_RUNTIME_DIR=RUNTIME_DIR)
+    result = code_in_layout(
+        RHEL7_WITH_RUNTIME_DIR, tmp_path / "ns", home, corp_server, bundle_pem, corp_boot, BODY, env
+    )
     assert result["env"]["SSL_CERT_FILE"] is None
-    assert result["env"]["SSL_CERT_DIR"].startswith("/dev/shm/pyoxidizer-ssl-")
+    assert result["env"]["SSL_CERT_DIR"].startswith(RUNTIME_DIR + "/pyoxidizer-ssl-")
     assert result["child"] == "child ok"
+
+
+def test_does_not_export_a_directory_others_could_claim(
+    tmp_path, home, corp_server, bundle_pem, corp_boot
+):
+    """In /dev/shm (sticky, world-writable) the name could be taken once the binary exits."""
+    result = code_in_layout(
+        "rhel7", tmp_path / "ns", home, corp_server, bundle_pem, corp_boot, BODY
+    )
+    assert result["env"] == {"SSL_CERT_FILE": None, "SSL_CERT_DIR": None}
+    assert result["child"].endswith("unable to get local issuer certificate (_ssl.c:1006)") or (
+        "CERTIFICATE_VERIFY_FAILED" in result["child"]
+    )
+    trace = "\n".join(result["trace"])
+    assert "export_env: not exported:" in trace and "other users could claim" in trace
 
 
 def test_never_overrides_an_existing_setting(tmp_path, home, server, bundle_pem, render_bootstrap):

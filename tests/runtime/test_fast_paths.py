@@ -25,7 +25,7 @@ from support.layouts import RHEL_BUNDLE, require_namespaces, run_in_layout
 from support.tls import serve
 
 CHECK = """
-import json, socket, ssl, sys
+import json, os, socket, ssl, sys
 sys.path[:0] = json.loads(sys.argv[1])
 if sys.argv[2] == "ours":
     import pyoxidizer_ssl_bootstrap
@@ -40,7 +40,7 @@ for name, port in json.loads(sys.argv[3]).items():
     except ssl.SSLCertVerificationError as exc:
         outcomes[name] = exc.verify_message
 if sys.argv[2] == "ours":
-    outcomes["_capath"] = report.capath
+    outcomes["_capath"] = report.capath and os.path.realpath(report.capath)
     outcomes["_cafile"] = report.cafile
 print("RESULT " + json.dumps(outcomes))
 """

@@ -12,7 +12,17 @@ from support.oxidized import pyoxidizer_build
 from support.resources import list_resources
 
 SHIM = "__import__('pyoxidizer_ssl_bootstrap').main()"
-BOOTSTRAP_MODULES = ["", "._data", "._platform", "._report", "._trust", "._x509"]
+BOOTSTRAP_MODULES = [
+    "",
+    "._data",
+    "._patches",
+    "._platform",
+    "._private_dir",
+    "._report",
+    "._sources",
+    "._state",
+    "._x509",
+]
 EXAMPLE_MODULES = {
     "urllib-app": "urllib_app",
     "requests-app": "requests_app",

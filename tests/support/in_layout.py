@@ -64,7 +64,7 @@ def certs_of(bundle):
 def build(step, bundle):
     kind, path = step[0], step[1]
     parent = os.path.dirname(path)
-    if kind not in ("link", "read-only") or not os.path.lexists(parent):
+    if kind not in ("link", "read-only", "tmpfs") or not os.path.lexists(parent):
         os.makedirs(parent, exist_ok=True)
     if kind == "bundle":
         shutil.copyfile(bundle, path)
@@ -76,6 +76,9 @@ def build(step, bundle):
     elif kind == "link":
         os.makedirs(parent, exist_ok=True)
         os.symlink(step[2], path)
+    elif kind == "tmpfs":  # a fresh, empty file system only this namespace sees, with a mode
+        os.makedirs(path, exist_ok=True)
+        sh("mount", "-t", "tmpfs", "-o", "mode=" + step[2], "tmpfs", path)
     elif kind == "read-only":  # the directory stays visible but nothing, root included, writes
         sh("mount", "--bind", path, path)
         sh("mount", "-o", "remount,bind,ro", path)

@@ -1,0 +1,427 @@
+"""The private directory of <subject-hash>.N files that contexts look issuers up in.
+
+OpenSSL opens files in a ``capath`` lazily, at each handshake, for as long as a context lives, so
+whatever sits at that path then is trusted. The promise kept here: no other local user can
+redirect, swap, re-create or shrink what a context looks into.
+
+- Made fresh (exclusive ``mkdir`` 0700, 64 random bits in the name) only in a parent owned by us
+  or root that others cannot write (or can only with the sticky bit), through the parent's
+  descriptor; opened without following links and checked to be ours before anything is written.
+- Named by descriptor, not by name: on Linux contexts get ``/proc/self/fd/N`` for a descriptor
+  held for the process's life, so removing or renaming the directory and creating another under
+  its name changes nothing. Elsewhere the real path is used only when every directory above it
+  is writable by no one but us and root; otherwise certificates are loaded per context.
+- Checked at every new context (one fstat): if the directory was emptied or removed (tmpfiles,
+  logind's RemoveIPC), it is rebuilt and the new one put under the same descriptor, which heals
+  existing contexts too. Until then they fail closed; they never trust anything new.
+- Held with a shared flock, which systemd-tmpfiles honours. A forked child takes its own lock at
+  fork; at exit the last holder removes it (files unlinked through the descriptor, never
+  following a link), at a normal exit or at SIGTERM where the app set no handler. Leftovers of
+  killed runs are never reused: the next run of the same user removes them once no process
+  holds them and they are older than a minute.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from . import _platform
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
+    from typing import Callable
+
+    Note = Callable[[str], None]
+
+PREFIX = "pyoxidizer-ssl-"
+STALE_SECONDS = 60  # a younger unlocked directory may be one another run is still setting up
+_HIGH_FD = 512  # descriptors from here up are rarely reused by an app closing what it does not own
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_FILE_FLAGS = (
+    os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+) | getattr(os, "O_BINARY", 0)
+_BY_FD = os.mkdir in os.supports_dir_fd and os.unlink in os.supports_dir_fd
+
+_live: list[PrivateDir] = []  # every directory this process holds, for fork and exit
+
+
+class Refused(OSError):
+    """A parent or a new directory that must not be used; the message says why."""
+
+
+class PrivateDir:
+    """One private directory: where it is, what contexts are given, and what it should hold."""
+
+    def __init__(
+        self,
+        parent: str,
+        name: str,
+        fd: int | None,
+        path: str,
+        files: list[tuple[str, bytes]],
+        prefix: str,
+    ) -> None:
+        self.parent = parent
+        self.name = name
+        self.real_path = os.path.join(parent, name)
+        self.fd = fd
+        self.path = path  # what OpenSSL is given
+        self.files = files
+        self.prefix = prefix
+        self.pid = os.getpid()
+        self.ident = (0, 0)
+        self.mtime = 0
+        self.remember()
+
+    def _stat(self) -> os.stat_result:
+        return os.fstat(self.fd) if self.fd is not None else os.stat(self.real_path)
+
+    def remember(self) -> None:
+        info = self._stat()
+        self.ident = (info.st_dev, info.st_ino)
+        self.mtime = info.st_mtime_ns
+
+    def intact(self) -> bool:
+        """One fstat: is it still the directory written, unchanged? (At every new context.)"""
+        try:
+            info = self._stat()
+        except OSError:
+            return False
+        return (
+            (info.st_dev, info.st_ino) == self.ident
+            and info.st_nlink > 0
+            and info.st_mtime_ns == self.mtime
+        )
+
+    def repair(self, note: Note) -> bool:
+        """After ``intact()`` said no: heal it in place if possible; False means give it up.
+
+        Given up, it is never touched again if its descriptor may now be someone else's, and
+        removed otherwise; new contexts then need a new directory.
+        """
+        try:
+            info: os.stat_result | None = self._stat()
+        except OSError:
+            info = None
+        if info is None or (info.st_dev, info.st_ino) != self.ident:
+            note(f"private directory {self.path!r}: no longer ours; making a new one")
+            _forget(self)
+            return False
+        note(f"private directory {self.path!r} was emptied or removed from outside; rebuilding")
+        if self.fd is not None and self.path == _fd_path(self.fd) and self._heal(note):
+            return True
+        self.close()
+        _forget(self)
+        return False
+
+    def _heal(self, note: Note) -> bool:
+        """Put a rebuilt directory under the same descriptor: existing contexts see it too."""
+        assert self.fd is not None
+        fresh = create(self.files, note, self.prefix)
+        if fresh is None or fresh.fd is None:
+            return False
+        old = (self.parent, self.name, self.ident)
+        os.dup2(fresh.fd, self.fd, inheritable=False)
+        os.close(fresh.fd)
+        _forget(fresh)
+        self.parent, self.name, self.real_path = fresh.parent, fresh.name, fresh.real_path
+        self.remember()
+        _remove_by_name(*old)
+        note(f"private directory rebuilt as {self.real_path!r} behind {self.path!r}")
+        return True
+
+    def exportable(self) -> bool:
+        """True when the real path stays unclaimable by others even after it is removed."""
+        return private_chain(self.real_path)
+
+    def reown(self) -> None:
+        """In a forked child: hold the directory through a lock of the child's own."""
+        if self.fd is not None:
+            import fcntl
+
+            mine = os.open(".", _DIR_FLAGS, dir_fd=self.fd)
+            fcntl.flock(mine, fcntl.LOCK_SH)
+            os.dup2(mine, self.fd, inheritable=False)
+            os.close(mine)
+        self.pid = os.getpid()
+
+    def close(self) -> None:
+        """Remove the directory unless another process still holds it; the last holder does."""
+        if self.pid != os.getpid():
+            return
+        if self.fd is None:  # no descriptors for directories here (Windows): by name
+            _remove_tree_by_name(self.real_path)
+            return
+        import fcntl
+
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            info = os.fstat(self.fd)
+            if (info.st_dev, info.st_ino) == self.ident:
+                _empty(self.fd)
+                _remove_by_name(self.parent, self.name, self.ident)
+        except OSError:
+            pass  # held by another process, or already gone
+        finally:
+            os.close(self.fd)
+
+
+def create(files: list[tuple[str, bytes]], note: Note, prefix: str = PREFIX) -> PrivateDir | None:
+    """Write ``files`` into a new private directory in the first safe parent; None if none is.
+
+    Every parent passed over is in the trace, with the reason.
+    """
+    for entry in _platform.TEMP_PARENTS:
+        parent = os.environ.get(entry[1:], "") if entry.startswith("$") else entry
+        if not parent or not os.path.isdir(parent):
+            continue
+        parent = os.path.abspath(parent)
+        try:
+            made = _make_in(parent, files, prefix, note) if _BY_FD else _make_by_name(parent, files)
+        except OSError as exc:
+            note(f"private directory: {parent!r} passed over: {exc.strerror or exc}")
+            continue
+        _live.append(made)
+        _on_first_directory(note)
+        return made
+    note(
+        "no private temporary directory: loading certificates per context instead "
+        "(same trust, slower)"
+    )
+    return None
+
+
+def unsafe_parent(info: os.stat_result) -> str | None:
+    """Why a directory with this stat must not hold ours, or None when it may."""
+    if not stat.S_ISDIR(info.st_mode):
+        return "not a directory"
+    if not _platform.POSIX_OWNERS:
+        return None
+    if info.st_uid not in (os.geteuid(), 0):
+        return f"owned by uid {info.st_uid}, neither us nor root"
+    if info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX:
+        return "writable by other users without the sticky bit"
+    return None
+
+
+def private_chain(path: str) -> bool:
+    """True when no one but us and root can create, rename or remove anything along ``path``."""
+    if not _platform.POSIX_OWNERS:
+        return True
+    path = os.path.realpath(path)
+    while True:
+        try:
+            info = os.lstat(path)
+        except OSError:
+            return False
+        if info.st_uid not in (os.geteuid(), 0) or info.st_mode & 0o022:
+            return False
+        parent = os.path.dirname(path)
+        if parent == path:
+            return True
+        path = parent
+
+
+def _fd_path(fd: int) -> str | None:
+    return _platform.FD_PATH % fd if _platform.FD_PATH else None
+
+
+def _make_in(parent: str, files: list[tuple[str, bytes]], prefix: str, note: Note) -> PrivateDir:
+    import fcntl
+
+    parent_fd = os.open(parent, _DIR_FLAGS)
+    try:
+        why = unsafe_parent(os.fstat(parent_fd))
+        if why:
+            raise Refused(why)
+        _sweep_stale(parent_fd, note)
+        name = _mkdir_unique(parent_fd, prefix)
+        fd = os.open(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=parent_fd)
+    finally:
+        os.close(parent_fd)
+    info = os.fstat(fd)
+    try:
+        if info.st_uid != os.geteuid() or info.st_mode & 0o077 or not stat.S_ISDIR(info.st_mode):
+            raise Refused("the new directory is not private to us")
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        fd = _move_high(fd)
+        path = _fd_path(fd)
+        if path is None or os.stat(path).st_ino != info.st_ino:
+            if not private_chain(parent):
+                raise Refused("others can write above it and no descriptor path names it")
+            path = os.path.join(parent, name)
+        for file_name, data in files:
+            _write_new(file_name, data, fd)
+        return PrivateDir(parent, name, fd, path, files, prefix)
+    except BaseException:
+        _empty(fd)
+        _remove_by_name(parent, name, (info.st_dev, info.st_ino))
+        os.close(fd)
+        raise
+
+
+def _make_by_name(parent: str, files: list[tuple[str, bytes]]) -> PrivateDir:
+    """Where directories have no descriptors (Windows: the per-user TEMP is private by ACL)."""
+    path = os.path.join(parent, PREFIX + os.urandom(8).hex())
+    os.mkdir(path, 0o700)
+    for file_name, data in files:
+        fd = os.open(os.path.join(path, file_name), _FILE_FLAGS, 0o600)
+        _write_all(fd, data)
+    return PrivateDir(parent, os.path.basename(path), None, path, files, PREFIX)
+
+
+def _mkdir_unique(parent_fd: int, prefix: str) -> str:
+    for _ in range(100):  # 64 random bits: a taken name is someone else's; draw again
+        name = prefix + os.urandom(8).hex()
+        try:
+            os.mkdir(name, 0o700, dir_fd=parent_fd)
+            return name
+        except FileExistsError:
+            continue
+    raise FileExistsError("no free name after 100 tries")
+
+
+def _move_high(fd: int) -> int:
+    import fcntl
+
+    try:
+        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, _HIGH_FD)
+    except (OSError, AttributeError):
+        return fd
+    os.close(fd)
+    return high
+
+
+def _write_new(name: str, data: bytes, dir_fd: int) -> None:
+    _write_all(os.open(name, _FILE_FLAGS, 0o600, dir_fd=dir_fd), data)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+def _empty(fd: int) -> None:
+    """Unlink every entry of the directory open at ``fd`` (unlink never follows a link)."""
+    for name in os.listdir(fd):
+        try:  # not contextlib.suppress: contextlib would be one more import here
+            os.unlink(name, dir_fd=fd)
+        except OSError:
+            pass
+
+
+def _remove_by_name(parent: str, name: str, ident: tuple[int, int]) -> None:
+    """rmdir parent/name, but only if it is still the directory ``ident`` names."""
+    try:
+        parent_fd = os.open(parent, _DIR_FLAGS)
+    except OSError:
+        return
+    try:
+        info = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
+        if (info.st_dev, info.st_ino) == ident:
+            os.rmdir(name, dir_fd=parent_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(parent_fd)
+
+
+def _remove_tree_by_name(path: str) -> None:
+    try:
+        for name in os.listdir(path):
+            os.unlink(os.path.join(path, name))
+        os.rmdir(path)
+    except OSError:
+        pass
+
+
+def _sweep_stale(parent_fd: int, note: Note) -> None:
+    """Remove our user's leftovers that no process holds (killed runs); never reuse them."""
+    import fcntl
+    import time
+
+    cutoff = time.time() - STALE_SECONDS
+    for name in os.listdir(parent_fd):
+        if not name.startswith(PREFIX):
+            continue
+        try:
+            info = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
+            if (
+                not stat.S_ISDIR(info.st_mode)
+                or info.st_uid != os.geteuid()
+                or info.st_mtime > cutoff
+            ):
+                continue
+            fd = os.open(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=parent_fd)
+        except OSError:
+            continue
+        try:
+            mine = os.fstat(fd)
+            if (mine.st_dev, mine.st_ino) != (info.st_dev, info.st_ino):
+                continue
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while any process holds it
+            _empty(fd)
+            os.rmdir(name, dir_fd=parent_fd)
+            note(f"private directory: removed {name!r}, left by an earlier run")
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
+_hooks_installed = False
+
+
+def _on_first_directory(note: Note) -> None:
+    """Once per process: clean up at exit and at SIGTERM; re-own directories in forked children."""
+    global _hooks_installed
+    if _hooks_installed:
+        return
+    _hooks_installed = True
+    import atexit
+
+    atexit.register(close_all)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_after_fork)
+    try:
+        import signal
+
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _on_sigterm)
+            note("SIGTERM: private directories are removed before the process ends")
+    except (ValueError, OSError, AttributeError):  # not the main thread, or no SIGTERM
+        note("SIGTERM: no handler installed here; a later run removes what is left")
+
+
+def _forget(made: PrivateDir) -> None:
+    if made in _live:
+        _live.remove(made)
+
+
+def close_all() -> None:
+    for made in list(_live):
+        made.close()
+    del _live[:]
+
+
+def _after_fork() -> None:
+    for made in _live:
+        try:
+            made.reown()
+        except OSError:
+            made.pid = -1  # never remove from here what the parent still uses
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    """Clean up, then die of SIGTERM exactly as without a handler (same status for the parent)."""
+    import signal
+
+    close_all()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)

@@ -1,0 +1,265 @@
+"""Where trust can come from: one function per source, tried in the order of TRUST.
+
+``SOURCES`` maps each name a config may list to the function that tries it; ``decide()`` walks
+them. A function returns a Decision, or None to let the next source try. Every file it looks at
+and every reason it skips one goes to the trace.
+
+"env" is strict: once SSL_CERT_FILE or SSL_CERT_DIR is set (even to ""), the decision is env,
+usable or not, and no fault of any kind (a missing file, MemoryError) moves it to another source.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+
+from . import _platform, _x509
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
+    from typing import Callable, Optional, Tuple
+
+    Note = Callable[[str], None]
+    EnvSetting = Tuple[Optional[str], Optional[str]]
+
+ENV_VARS = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+MAX_BUNDLE_BYTES = 64 * 1024 * 1024
+
+
+class Decision:
+    """One trust source: bundle files (path, bytes), hashed directories, or the native store."""
+
+    def __init__(
+        self,
+        source: str | None,
+        origin: str | None,
+        files: list[tuple[str | None, bytes | None]] | None = None,
+        dirs: list[str] | None = None,
+        native: bool = False,
+        certifi: bool = False,
+    ) -> None:
+        self.source = source
+        self.files = files or []
+        self.dirs = dirs or []
+        # False only for a strict env setting that points at nothing usable.
+        self.usable = bool(source) and (source != "env" or bool(self.files or self.dirs))
+        self.origin = origin
+        self.native = native
+        self.certifi = certifi
+
+
+def read_env(exported: dict[str, str], note: Note) -> EnvSetting:
+    """Return (SSL_CERT_FILE, SSL_CERT_DIR) as set by whoever started us; None where unset.
+
+    "" counts as set, as it does for OpenSSL (it then names no usable file). Our own export_env
+    values are not the user's setting. A setuid/setgid process ignores both, as OpenSSL does.
+    """
+    values = [os.environ.get(name) for name in ENV_VARS]
+    if any(v is not None for v in values) and not _platform.env_is_trusted():
+        note("env: running setuid/setgid: SSL_CERT_FILE/SSL_CERT_DIR ignored, as OpenSSL does")
+        return (None, None)
+    return (
+        None if values[0] is None or values[0] == exported.get(ENV_VARS[0]) else values[0],
+        None if values[1] is None or values[1] == exported.get(ENV_VARS[1]) else values[1],
+    )
+
+
+def read_bundle(path: str, label: str, note: Note) -> bytes | None:
+    """Return a file's bytes if it holds PEM certificates; trace why not otherwise.
+
+    Read by the file's real size (a regular file of at most MAX_BUNDLE_BYTES), never into a fixed
+    big buffer. Only OSError is handled here: anything else is the caller's to treat strictly.
+    """
+    try:
+        if os.path.isdir(path):
+            note(f"{label} {path!r}: a directory, not a bundle file; skipped")
+            return None
+        with open(path, "rb") as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                note(f"{label} {path!r}: not a regular file; skipped")
+                return None
+            if info.st_size > MAX_BUNDLE_BYTES:
+                note(f"{label} {path!r}: over {MAX_BUNDLE_BYTES} bytes; skipped")
+                return None
+            data = f.read(info.st_size)
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        note(f"{label} {path!r}: {reason}; skipped")
+        return None
+    count = _x509.count_certificate_markers(data)
+    if not count:
+        what = "empty" if not data.strip() else "no PEM certificates in it"
+        note(f"{label} {path!r}: {what}; skipped")
+        return None
+    note(f"{label} {path!r}: {count} certificates")
+    return data
+
+
+def hashed_dir(path: str, label: str, note: Note) -> int:
+    """Return the number of hashed entries if ``path`` is a usable OpenSSL directory, else 0."""
+    try:
+        names = [n for n in os.listdir(path) if _x509.is_hash_name(n)]
+    except OSError as exc:
+        note(f"{label} {path!r}: {exc.strerror or exc}; skipped")
+        return 0
+    if not any(os.path.isfile(os.path.join(path, n)) for n in names):
+        what = "dangling hashed links" if names else "no XXXXXXXX.N hashed certificates"
+        note(f"{label} {path!r}: {what}; skipped")
+        return 0
+    note(f"{label} {path!r}: {len(names)} hashed certificates")
+    return len(names)
+
+
+def _env_origin(setting: EnvSetting) -> str:
+    return " ".join(f"{n}={v}" for n, v in zip(ENV_VARS, setting) if v is not None)
+
+
+def env(setting: EnvSetting, note: Note) -> Decision | None:
+    """SSL_CERT_FILE / SSL_CERT_DIR exactly as set; None only when neither is set."""
+    cafile, capath = setting
+    if cafile is None and capath is None:
+        note("env: SSL_CERT_FILE and SSL_CERT_DIR are not set")
+        return None
+    files: list[tuple[str | None, bytes | None]] = []
+    dirs = []
+    if cafile is not None and read_bundle(cafile, "env: SSL_CERT_FILE", note):
+        files.append((cafile, None))
+    for path in (capath or "").split(os.pathsep):
+        if path and hashed_dir(path, "env: SSL_CERT_DIR", note):
+            dirs.append(path)
+    if not files and not dirs:
+        note(
+            "env: nothing usable; an explicit SSL_CERT_FILE/SSL_CERT_DIR is never widened "
+            "to other sources, so only extra CAs are trusted (TLS will fail otherwise)"
+        )
+    return Decision("env", _env_origin(setting), files, dirs)
+
+
+def system(setting: EnvSetting, note: Note) -> Decision | None:
+    """OpenSSL's compiled-in paths if they hold certificates, else the first known distro store."""
+    if _platform.NATIVE_STORE:
+        note("system: the operating system's certificate store")
+        return Decision("system", "the operating system's certificate store", native=True)
+    import _ssl
+
+    _, default_file, _, default_dir = _ssl.get_default_verify_paths()
+    data = read_bundle(default_file, "system: OpenSSL default file", note)
+    files: list[tuple[str | None, bytes | None]] = [(default_file, data)] if data else []
+    found = hashed_dir(default_dir, "system: OpenSSL default dir", note)
+    dirs = [default_dir] if found else []
+    if files or dirs:
+        origin = " + ".join([default_file] * len(files) + dirs)
+        return Decision("system", origin, files, dirs)
+    for path in _platform.CA_FILES:
+        if path != default_file:
+            data = read_bundle(path, "system: candidate", note)
+            if data:
+                return Decision("system", path, [(path, data)])
+    for path in _platform.CA_DIRS:
+        if path != default_dir and hashed_dir(path, "system: candidate dir", note):
+            return Decision("system", path, dirs=[path])
+    note("system: no certificate store found on this host")
+    return None
+
+
+def certifi(setting: EnvSetting, note: Note) -> Decision | None:
+    """The Mozilla bundle embedded in the binary with certifi."""
+    data = certifi_bundle(note)
+    if not data:
+        note("certifi: the embedded bundle was not found")
+        return None
+    note(f"certifi: {_x509.count_certificate_markers(data)} certificates (embedded)")
+    return Decision("certifi", "certifi (embedded)", [(None, data)], certifi=True)
+
+
+def truststore(setting: EnvSetting, note: Note) -> Decision | None:
+    """The OS verifier through the truststore package (Python 3.10+), when it is embedded."""
+    if sys.version_info < (3, 10):
+        note("truststore: needs Python 3.10 or newer")
+        return None
+    import importlib.util
+
+    if importlib.util.find_spec("truststore") is None:
+        note("truststore: not embedded in this binary")
+        return None
+    return Decision("truststore", "the OS verifier via truststore", native=True)
+
+
+SOURCES: dict[str, Callable[[EnvSetting, Note], Decision | None]] = {
+    "env": env,
+    "system": system,
+    "certifi": certifi,
+    "truststore": truststore,
+}
+
+
+def decide(trust: tuple[str, ...], setting: EnvSetting, note: Note) -> Decision:
+    """Try the sources in ``trust`` order; the first Decision wins (never raises)."""
+    for name in trust:
+        try:
+            decision = SOURCES[name](setting, note)
+        except Exception as exc:
+            if name == "env":  # strict: a fault never widens trust to the next source
+                note(f"env: failed ({exc!r}); nothing trusted from it, no other source tried")
+                return Decision("env", _env_origin(setting))
+            note(f"{name}: failed ({exc!r}); trying the next source")
+            decision = None
+        if decision is not None:
+            note(f"decision: {decision.source} ({decision.origin})")
+            return decision
+    note(
+        "decision: no usable trust source; OpenSSL's compiled-in defaults stay in force "
+        "and verification stays on"
+    )
+    return Decision(None, None, native=True)
+
+
+def certifi_bundle(note: Note | None = None) -> bytes | None:
+    """Return certifi's cacert.pem bytes wherever the binary put them, or None.
+
+    certifi's code and data may each be in memory or in lib/ on disk. Tried in turn, each step's
+    failure only moving to the next: a plain file beside the module (no import needed), the
+    loader's get_data, then the package's resource reader (what PyOxidizer's importer serves,
+    from memory or from files; on disk it would import importlib.resources, ~8 ms).
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("certifi")
+    if spec is None or spec.loader is None:
+        return None
+    loader = spec.loader
+    attempts: list[tuple[str, Callable[[], bytes]]] = []
+    if spec.origin and spec.has_location:
+        path = os.path.join(os.path.dirname(spec.origin), "cacert.pem")
+        attempts.append(("file", lambda: _read_file(path)))
+        get_data = getattr(loader, "get_data", None)
+        if get_data is not None:
+            attempts.append(("loader.get_data", lambda: bytes(get_data(path))))
+    get_reader = getattr(loader, "get_resource_reader", None)
+    if get_reader is not None:
+        attempts.append(("resource reader", lambda: _read_resource(get_reader)))
+    for how, attempt in attempts:
+        try:
+            data = attempt()
+        except Exception as exc:
+            if note is not None:
+                note(f"certifi: cacert.pem through the {how}: {exc!r}")
+            continue
+        if data:
+            return data
+    return None
+
+
+def _read_resource(get_reader: Callable[[str], object]) -> bytes:
+    reader = get_reader("certifi")
+    if reader is None:
+        raise FileNotFoundError("no resource reader for certifi")
+    with reader.open_resource("cacert.pem") as f:  # type: ignore[attr-defined]
+        return bytes(f.read())
+
+
+def _read_file(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
