@@ -78,6 +78,12 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
         help="export the decision to child processes as SSL_CERT_FILE/SSL_CERT_DIR (default: off)",
     )
     group.add_argument(
+        "--grpc",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="give grpc.ssl_channel_credentials() without roots the decision (default: on)",
+    )
+    group.add_argument(
         "--python-version",
         metavar="X.Y",
         help="the binary's Python version, for checks such as truststore's (default: 3.10)",
@@ -90,6 +96,7 @@ def _config(args: argparse.Namespace) -> Config:
         "extra_ca": args.extra_ca,
         "export_env": args.export_env,
         "python_version": args.python_version,
+        "grpc": args.grpc,
     }
     return load(args.config, overrides)
 

@@ -20,7 +20,7 @@ TRUST_SOURCES = ("env", "system", "certifi", "truststore")
 DEFAULT_TRUST = ("env", "system", "certifi")
 DEFAULT_PYTHON_VERSION = "3.10"  # PyOxidizer 0.24's default distribution
 TRUSTSTORE_MIN_PYTHON = (3, 10)
-KEYS = ("trust", "extra_ca", "export_env", "python_version")
+KEYS = ("trust", "extra_ca", "export_env", "python_version", "grpc")
 
 
 class ConfigError(ValueError):
@@ -39,6 +39,7 @@ class Config:
     extra_ca: tuple[Path, ...] = ()
     export_env: bool = False
     python_version: str = DEFAULT_PYTHON_VERSION
+    grpc: bool = True
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
     def where(self, key: str) -> str:
@@ -101,6 +102,9 @@ def validate(raw: dict[str, Any], base: Path, sources: dict[str, str] | None = N
     export_env = raw.get("export_env", False)
     if not isinstance(export_env, bool):
         raise _fail(where("export_env"), "export_env", export_env, "true or false")
+    grpc = raw.get("grpc", True)
+    if not isinstance(grpc, bool):
+        raise _fail(where("grpc"), "grpc", grpc, "true or false")
     version = _check_python_version(
         raw.get("python_version", DEFAULT_PYTHON_VERSION), where("python_version")
     )
@@ -113,7 +117,7 @@ def validate(raw: dict[str, Any], base: Path, sources: dict[str, str] | None = N
             "remove 'truststore' or build with a newer distribution",
         )
     paths = tuple((base / p).resolve() for p in extra)
-    return Config(trust, paths, export_env, version, sources)
+    return Config(trust, paths, export_env, version, grpc=grpc, sources=sources)
 
 
 def read_table(pyproject: Path) -> dict[str, Any]:
@@ -148,6 +152,7 @@ def load(
         "extra_ca": "--extra-ca",
         "export_env": "--export-env",
         "python_version": "--python-version",
+        "grpc": "--grpc",
     }
     sources = {}
     for key, value in (overrides or {}).items():

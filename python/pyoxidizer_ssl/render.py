@@ -128,6 +128,7 @@ def render_sources(
     context = {
         "trust": tuple(config.trust),
         "export_env": config.export_env,
+        "grpc": config.grpc,
         "version": version,
         "extra_ca": tuple((ca.subject_hash, ca.pem) for ca in extra),
         "certifi_version": cdata.version,

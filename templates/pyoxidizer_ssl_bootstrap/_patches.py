@@ -1,5 +1,9 @@
 """The patches that make each client follow the decision: ssl, certifi, multiprocessing.spawn.
 
+certifi means every copy of it: ``certifi`` and any vendored ``<package>._vendor.certifi`` (pip's
+requests loads ``pip._vendor.certifi.where()``), matched by module name, since in memory
+``where()`` is a temporary file whose path says nothing. grpc is patched in ``_grpc``.
+
 ``PatchingLoader`` wraps the real loader of a module the import hook matched, so the module is
 patched right after it has run; ``patch()`` does the same for a module imported before
 install(). Each patch is applied once and keeps the patched function's documentation.
@@ -18,15 +22,41 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
     from ._state import State
 
 
+VENDORED_CERTIFI = "._vendor.certifi"  # pip._vendor.certifi and every copy vendored that way
+# The core module of each certifi copy patched: a copy imported before install() may have handed
+# its original where() out already (pip's requests binds it at import), so the path that where()
+# cached (core._CACERT_PATH) counts as certifi's too.
+CERTIFI_CORES: list[ModuleType] = []
+
+
+def is_certifi(name: str) -> bool:
+    """True for certifi and its vendored copies (``<package>._vendor.certifi``)."""
+    return name == "certifi" or name.endswith(VENDORED_CERTIFI)
+
+
+def certifi_cached_paths() -> set[str]:
+    """The paths the patched certifi copies' own where() cached so far."""
+    paths = set()
+    for core in CERTIFI_CORES:
+        cached = getattr(core, "_CACERT_PATH", None)
+        if isinstance(cached, (str, bytes)):
+            paths.add(os.fsdecode(cached))
+    return paths
+
+
 def patch(state: State, module: ModuleType) -> None:
-    """Patch ssl, certifi or multiprocessing.spawn (once) so they follow the decision."""
+    """Patch ssl, certifi (or a copy), multiprocessing.spawn or grpc (once) for the decision."""
     try:
         if module.__name__ == "ssl":
             _patch_ssl(state, module)
-        elif module.__name__ == "certifi":
+        elif is_certifi(module.__name__):
             _patch_certifi(state, module)
         elif module.__name__ == "multiprocessing.spawn":
             _patch_spawn(state, module)
+        elif module.__name__ == "grpc":
+            from . import _grpc
+
+            _grpc.patch(state, module)
     except Exception as exc:
         state.note(f"patching {module} failed ({exc!r}); it keeps its stock behaviour")
 
@@ -44,7 +74,7 @@ def _patch_ssl(state: State, ssl: ModuleType) -> None:
     def load_verify_locations(
         self: ssl_module.SSLContext, cafile: Any = None, capath: Any = None, cadata: Any = None
     ) -> None:
-        if capath is None and cadata is None and state.is_certifi_path(cafile):
+        if cadata is None and state.means_the_decision(cafile, capath):
             state.apply(self, base_default, base_load)
             return None
         return base_load(self, cafile, capath, cadata)  # type: ignore[no-any-return]
@@ -55,8 +85,8 @@ def _patch_ssl(state: State, ssl: ModuleType) -> None:
     cls.load_verify_locations = load_verify_locations
     cls._pyoxidizer_ssl = True
     state.note(
-        "ssl patched: default trust and certifi's bundle now follow the decision "
-        "(contexts made before this are unchanged)"
+        "ssl patched: default trust, certifi's bundle and the paths in SSL_CERT_FILE/"
+        "SSL_CERT_DIR now follow the decision (contexts made before this are unchanged)"
     )
     if "truststore" in state.trust and state.decision().source == "truststore":
         import truststore
@@ -69,9 +99,9 @@ def _patch_certifi(state: State, certifi: ModuleType) -> None:
     original = getattr(certifi, "where", None)
     if original is None or getattr(original, "_pyoxidizer_ssl", False):
         return
-    known = getattr(getattr(certifi, "core", None), "_CACERT_PATH", None)
-    if known:
-        state.certifi_paths.add(os.fsdecode(known))
+    core = getattr(certifi, "core", None)
+    if core is not None:  # where() may be bound elsewhere already: its cache is read at each load
+        CERTIFI_CORES.append(core)
 
     def where() -> str:
         try:
@@ -84,7 +114,8 @@ def _patch_certifi(state: State, certifi: ModuleType) -> None:
     where.__doc__ = original.__doc__
     where._pyoxidizer_ssl = True  # type: ignore[attr-defined]
     certifi.where = where  # type: ignore[attr-defined]
-    state.note("certifi patched: a context loading certifi.where() gets the decision")
+    name = certifi.__name__
+    state.note(f"{name} patched: a context loading {name}.where() gets the decision")
 
 
 def _patch_spawn(state: State, spawn: ModuleType) -> None:

@@ -200,12 +200,14 @@ class State:
                 self.note_once(f"loading {where!r} into a context failed: {exc!r}")
 
     def is_certifi_path(self, cafile: Any) -> bool:
-        if not self.certifi_paths or cafile is None:
+        """True for a path that certifi or a vendored copy gave out (``where()``)."""
+        if cafile is None:
             return False
         try:
-            return os.fsdecode(cafile) in self.certifi_paths
+            path = os.fsdecode(cafile)
         except TypeError:
             return False
+        return path in self.certifi_paths or path in _patches.certifi_cached_paths()
 
     def patching_loader(self, loader: Any) -> _patches.PatchingLoader:
         """Wrap an import's loader so that the module is patched once it has run."""
@@ -262,6 +264,32 @@ class State:
             os.environ[name] = value
             self._exported[name] = value
             self.note(f"export_env: {name}={value} for child processes")
+
+    # -- what load_verify_locations hands to the decision --------------------------------------
+
+    def means_the_decision(self, cafile: Any, capath: Any) -> bool:
+        """True when ``load_verify_locations(cafile, capath)`` asks for what the decision replaces.
+
+        That is certifi's bundle (any copy), or exactly the paths in $SSL_CERT_FILE and/or
+        $SSL_CERT_DIR, which a client that reads them itself (httpx with trust_env) passes on:
+        the decision honours them (strictly, when "env" is in the trust order) and adds the extra
+        CAs. A missing file then fails the handshake, as OpenSSL's own reading of them does,
+        instead of raising at context creation.
+        """
+        if cafile is None and capath is None:
+            return False
+        if capath is None and self.is_certifi_path(cafile):
+            return True
+        asked = [(n, v) for n, v in zip(_sources.ENV_VARS, (cafile, capath)) if v is not None]
+        for name, value in asked:
+            try:
+                if os.fsdecode(value) != os.environ.get(name):
+                    return False
+            except TypeError:
+                return False
+        where = " and ".join(f"${name} ({value!r})" for name, value in asked)
+        self.note_once(f"a context asked for {where}: it gets the decision")
+        return True
 
 
 def _hashed_files(entries: list[Entry]) -> list[tuple[str, bytes]]:

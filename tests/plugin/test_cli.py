@@ -40,6 +40,7 @@ def test_render_default_out(tmp_path):
     assert sorted(p.name for p in package.iterdir()) == [
         "__init__.py",
         "_data.py",
+        "_grpc.py",
         "_patches.py",
         "_platform.py",
         "_private_dir.py",

@@ -23,6 +23,7 @@ BAD = [
     ({"extra_ca": "ca.pem"}, f"{T}: invalid extra_ca 'ca.pem'; must be a list of PEM file paths"),
     ({"extra_ca": [""]}, f"{T}: invalid extra_ca ['']; must be a list of PEM file paths"),
     ({"export_env": "yes"}, f"{T}: invalid export_env 'yes'; must be true or false"),
+    ({"grpc": "off"}, f"{T}: invalid grpc 'off'; must be true or false"),
     (
         {"python_version": "3.7"},
         f"{T}: invalid python_version '3.7'; must be a CPython version like '3.10' (3.8 to 3.13)",
@@ -39,7 +40,7 @@ BAD = [
     (
         {"trusts": ["env"]},
         f"{T}: invalid key 'trusts'; must be one of 'trust', 'extra_ca', 'export_env', "
-        "'python_version'; remove or rename it",
+        "'python_version', 'grpc'; remove or rename it",
     ),
 ]
 
@@ -55,6 +56,7 @@ def test_defaults():
     cfg = config.validate({}, Path("/base"))
     assert cfg.trust == ("env", "system", "certifi")
     assert cfg.extra_ca == () and cfg.export_env is False and cfg.python_version == "3.10"
+    assert cfg.grpc is True
 
 
 def test_file_paths_resolve_against_pyproject_and_flags_against_cwd(tmp_path):
