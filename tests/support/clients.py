@@ -1,13 +1,17 @@
-"""Real HTTP clients, each making one verified GET from a fresh interpreter.
+"""Real TLS clients, each making one verified request from a fresh interpreter.
 
 ``client_script`` returns a Python program that (optionally) runs ``install()`` first, makes the
 request with one client, and prints a JSON line: the status or the error, and the report.
+``SERVER`` says which loopback server (support.tls) a client talks to: HTTPS unless named;
+pip downloads a wheel from the HTTPS server's simple index.
 """
 
 from __future__ import annotations
 
 import json
 import textwrap
+
+from .tls import GRPC_METHOD, INDEX_PROJECT
 
 CLIENTS = {
     "ssl": """
@@ -58,13 +62,53 @@ CLIENTS = {
                     return response.status
         status = asyncio.run(fetch())
     """,
+    "websockets": """
+        from websockets.sync.client import connect
+        with connect(URL, open_timeout=10) as ws:
+            ws.send("hi")
+            status = 200 if ws.recv(timeout=10) == "hi" else 500
+    """,
+    "websocket-client": """
+        import websocket
+        ws = websocket.create_connection(URL, timeout=10)
+        ws.send("hi")
+        status = 200 if ws.recv() == "hi" else 500
+        ws.close()
+    """,
+    "grpc": """
+        import grpc
+        options = (("grpc.ssl_target_name_override", HOST),)
+        target = "ipv4:127.0.0.1:%d" % PORT
+        with grpc.secure_channel(target, grpc.ssl_channel_credentials(), options) as channel:
+            reply = channel.unary_unary(GRPC_METHOD)(b"hi", timeout=10)
+        status = 200 if reply == b"hi" else 500
+    """,
+    "pip": """
+        import contextlib, io, tempfile
+        from pip._internal.cli.main import main as pip_main
+        log = io.StringIO()
+        os.environ["PIP_CONFIG_FILE"] = os.devnull  # not this host's /etc/pip.conf (cert = ...)
+        with tempfile.TemporaryDirectory() as dest:
+            with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+                code = pip_main(["download", "--no-cache-dir", "--no-deps",
+                                 "--disable-pip-version-check", "--retries", "0",
+                                 "--timeout", "10", "--only-binary", ":all:", "-d", dest,
+                                 "--index-url", URL + "simple/", INDEX_PROJECT])
+            status = 200 if code == 0 and os.listdir(dest) else 500
+        if status != 200:
+            raise RuntimeError("pip %s: %s" % (pip_main.__module__, log.getvalue()[-3000:]))
+    """,
 }
 
+# The server each client talks to (support.tls); every other client GETs from the HTTPS server.
+SERVER = {"websockets": "wss", "websocket-client": "wss", "grpc": "grpc"}
+
 _PROGRAM = """\
-import json, sys
+import json, os, sys
 sys.path[:0] = {paths!r}
 URL = {url!r}
 HOST, PORT = "localhost", int(URL.rsplit(":", 1)[1].strip("/"))
+INDEX_PROJECT, GRPC_METHOD = {index_project!r}, {grpc_method!r}
 report = None
 if {install!r}:
     import pyoxidizer_ssl_bootstrap
@@ -85,7 +129,14 @@ print("RESULT " + json.dumps(out))
 def client_script(client: str, url: str, paths: list[str], install: bool = True) -> str:
     """A program that GETs ``url`` with ``client``; ``paths`` go first on sys.path."""
     body = textwrap.indent(textwrap.dedent(CLIENTS[client]).strip(), "    ")
-    return _PROGRAM.format(paths=paths, url=url, install=install, body=body)
+    return _PROGRAM.format(
+        paths=paths,
+        url=url,
+        install=install,
+        body=body,
+        index_project=INDEX_PROJECT,
+        grpc_method=GRPC_METHOD,
+    )
 
 
 def parse_result(stdout: str) -> dict[str, object]:

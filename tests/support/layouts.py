@@ -241,17 +241,18 @@ def request_in_layout(
     install: bool = True,
     client: str = "urllib",
     python: str = sys.executable,
+    paths: tuple[str, ...] = (),
     **env: str,
 ) -> dict[str, object]:
     """GET ``url`` with ``client`` from a fresh interpreter inside ``layout``; return its result.
 
-    ``boot`` is the directory holding the rendered bootstrap; ``env`` adds variables to an
-    otherwise empty environment.
+    ``boot`` is the directory holding the rendered bootstrap; ``paths`` go first on sys.path
+    (before it); ``env`` adds variables to an otherwise empty environment.
     """
     from .clients import client_script, parse_result
     from .env import CERTIFI_PARENT, clean_env
 
-    script = client_script(client, url, [str(boot), CERTIFI_PARENT], install=install)
+    script = client_script(client, url, [*paths, str(boot), CERTIFI_PARENT], install=install)
     proc = run_in_layout(
         layout, [python, "-I", "-c", script], clean_env(home, **env), work, bundle_pem
     )
