@@ -60,6 +60,14 @@ def test_render_reads_pyproject(tmp_path):
     )
 
 
+def test_grpc_switch_from_pyproject_and_flag(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.pyoxidizer-ssl]\ngrpc = false\n")
+    for flags, expected in (((), "GRPC = False"), (("--grpc",), "GRPC = True")):
+        proc = _cli("render", "--out", "o", *flags, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert expected in (tmp_path / "o/pyoxidizer_ssl_bootstrap/__init__.py").read_text()
+
+
 def test_bad_config_exits_2_with_the_fix(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.pyoxidizer-ssl]\ntrust = ["sytem"]\n')
     proc = _cli("render", cwd=tmp_path)

@@ -22,9 +22,9 @@ import pytest
 import trustme
 
 from support.clients import CLIENTS, SERVER
-from support.env import need
-from support.layouts import request_in_layout, require_namespaces
-from support.tls import grpc_server, wss_server
+from support.env import clean_env, need
+from support.layouts import code_in_layout, request_in_layout, require_namespaces
+from support.tls import GRPC_METHOD, grpc_server, wss_server
 
 # The oldest and newest pip supported: 22.3 is the first for Python 3.11 (and loads certifi with
 # requests only); pip 24.2 and later verify through truststore on 3.10+ and also load certifi.
@@ -119,3 +119,96 @@ def test_client_trusts_extra_ca(
     ours = _request(*args, tmp_path / "ours", home, urls, bundle_pem, boot)
     assert ours.get("status") == 200, ours
     assert ours["source"] == "certifi"
+
+
+_GRPC_CALLS = """
+import pyoxidizer_ssl_bootstrap
+report = pyoxidizer_ssl_bootstrap.install()
+import grpc
+
+def call(credentials):
+    options = (("grpc.ssl_target_name_override", "localhost"),)
+    with grpc.secure_channel("ipv4:127.0.0.1:%d" % PORT, credentials, options) as channel:
+        try:
+            return channel.unary_unary({method!r})(b"hi", timeout=10).decode()
+        except grpc.RpcError as exc:
+            return "verify failed" if "CERTIFICATE_VERIFY_FAILED" in str(exc) else str(exc)
+
+OUT["default"] = call(grpc.ssl_channel_credentials())
+OUT["explicit"] = call(grpc.ssl_channel_credentials(root_certificates={explicit!r}))
+OUT["trace"] = report.trace
+"""
+
+
+def _grpc_calls(layout, work, home, urls, bundle_pem, boot, explicit, **env):
+    body = _GRPC_CALLS.format(method=GRPC_METHOD, explicit=explicit)
+    url = urls["grpc"]
+    return code_in_layout(layout, work, home, url, bundle_pem, boot, body, clean_env(home, **env))
+
+
+@pytest.mark.parametrize("layout", ["rhel7", "sles-hashed-only"])
+def test_grpc_default_roots_are_the_decision_explicit_roots_untouched(
+    layout, tmp_path, home, urls, corp_ca, bundle_pem, render_bootstrap
+):
+    """No roots: the decision as PEM (a bundle file, or every file of a hashed directory).
+    Explicit roots: exactly those (the corporate CA alone does not verify this server)."""
+    corp = corp_ca.cert_pem.bytes()
+    out = _grpc_calls(layout, tmp_path, home, urls, bundle_pem, render_bootstrap(), corp)
+    assert out["default"] == "hi", out
+    assert out["explicit"] == "verify failed", out
+    assert any(line.startswith("grpc: ") and "root certificates" in line for line in out["trace"])
+
+
+def test_grpc_switch_off_and_grpcs_own_setting_leave_grpc_alone(
+    tmp_path, home, urls, ca, bundle_pem, render_bootstrap
+):
+    """grpc = false in the config: not patched. GRPC_DEFAULT_SSL_ROOTS_FILE_PATH set by the
+    user: grpc keeps the roots it names (here a file without the server's CA)."""
+    pem = ca.cert_pem.bytes()
+    off = _grpc_calls(
+        "rhel7", tmp_path / "off", home, urls, bundle_pem, render_bootstrap(grpc=False), pem
+    )
+    assert off["default"] == "verify failed" and off["explicit"] == "hi", off
+    assert not any("grpc" in line for line in off["trace"]), off["trace"]
+    other = tmp_path / "other.pem"
+    other.write_bytes(
+        bundle_pem.split(b"-----END CERTIFICATE-----")[0] + b"-----END CERTIFICATE-----\n"
+    )
+    own = _grpc_calls(
+        "rhel7",
+        tmp_path / "own",
+        home,
+        urls,
+        bundle_pem,
+        render_bootstrap(),
+        pem,
+        GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(other),
+    )
+    assert own["default"] == "verify failed" and own["explicit"] == "hi", own
+    assert any("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH is set" in line for line in own["trace"])
+
+
+_LATE_INSTALL = """
+import aiohttp, httpx
+import pip._vendor.requests as pip_requests  # binds pip._vendor.certifi's own where() at import
+import pyoxidizer_ssl_bootstrap
+report = pyoxidizer_ssl_bootstrap.install()
+OUT["pip"] = pip_requests.get(URL, timeout=10).status_code
+OUT["trace"] = report.trace
+"""
+
+
+def test_late_install_patches_vendored_certifi_and_names_early_clients(
+    tmp_path, home, server, bundle_pem, render_bootstrap
+):
+    """pip's vendored requests imported before install() still verifies with the decision (the
+    path its certifi copy handed out counts as certifi's); the trace names the clients that were
+    imported first, whose earlier contexts keep stock trust."""
+    boot = render_bootstrap()
+    out = code_in_layout("rhel7", tmp_path, home, server, bundle_pem, boot, _LATE_INSTALL)
+    assert out["pip"] == 200, out
+    trace = "\n".join(out["trace"])
+    assert "pip._vendor.certifi was imported before install(); patching it now" in trace
+    early = next(line for line in out["trace"] if line.startswith("imported before install()"))
+    for name in ("aiohttp", "httpx", "pip._vendor.requests"):
+        assert name in early, early

@@ -120,3 +120,63 @@ def test_disable_leaves_stock_behaviour(tmp_path, home, server, bundle_pem, rend
     assert "CERTIFICATE_VERIFY_FAILED" in result["error"], result
     assert result["source"] is None
     assert "PYOXIDIZER_SSL_DISABLE" in result["trace"][0]
+
+
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "SSL_CERT_DIR"])
+def test_client_reading_the_env_itself_gets_extra_ca(
+    variable, tmp_path, home, server, ca, corp_ca, bundle_pem, render_bootstrap
+):
+    """httpx (trust_env) passes $SSL_CERT_FILE / $SSL_CERT_DIR as an explicit cafile / capath:
+    it still gets the decision, which is that path plus extra_ca. Here the env names the
+    corporate CA only and the server's CA is the extra one."""
+    extra = tmp_path / "extra.pem"
+    ca.cert_pem.write_to_path(str(extra))
+    if variable == "SSL_CERT_FILE":
+        value = tmp_path / "corp.pem"
+        corp_ca.cert_pem.write_to_path(str(value))
+    else:
+        value = _certs_dir(tmp_path, corp_ca, home, hashed=True)
+    boot = render_bootstrap(extra_ca=[str(extra)])
+    env = {variable: str(value)}
+    args = ("no-store", tmp_path / "stock", home, server, bundle_pem, boot)
+    stock = request_in_layout(*args, install=False, client="httpx", **env)
+    assert "CERTIFICATE_VERIFY_FAILED" in stock["error"], stock
+    args = ("no-store", tmp_path / "ours", home, server, bundle_pem, boot)
+    ours = request_in_layout(*args, client="httpx", **env)
+    assert ours.get("status") == 200, ours
+    assert ours["source"] == "env"
+    assert f"a context asked for ${variable} ({str(value)!r})" in "\n".join(ours["trace"])
+
+
+def test_missing_env_file_fails_at_the_handshake_not_at_client_creation(
+    tmp_path, home, server, bundle_pem, render_bootstrap
+):
+    """Stock httpx raises FileNotFoundError building its client; OpenSSL's own reading of a
+    missing SSL_CERT_FILE raises nothing and fails the handshake. With install() httpx gets
+    the strict env decision: the same verification failure, at the same place as every client."""
+    boot = render_bootstrap()
+    missing = "/nonexistent/ca.pem"
+    stock = request_in_layout(
+        "rhel7",
+        tmp_path / "stock",
+        home,
+        server,
+        bundle_pem,
+        boot,
+        install=False,
+        client="httpx",
+        SSL_CERT_FILE=missing,
+    )
+    assert stock["error"].startswith("FileNotFoundError"), stock
+    ours = request_in_layout(
+        "rhel7",
+        tmp_path / "ours",
+        home,
+        server,
+        bundle_pem,
+        boot,
+        client="httpx",
+        SSL_CERT_FILE=missing,
+    )
+    assert "CERTIFICATE_VERIFY_FAILED" in ours["error"], ours
+    assert ours["source"] == "env" and ours["usable"] is False
