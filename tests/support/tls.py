@@ -15,6 +15,7 @@ import threading
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import trustme
 
@@ -102,13 +103,9 @@ def wss_server(ca: trustme.CA) -> Iterator[str]:
             connection.send(message)
 
     with ws_serve(echo, "127.0.0.1", 0, ssl=_server_context(ca)) as server:
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"wss://localhost:{server.socket.getsockname()[1]}/"
-        finally:
-            server.shutdown()
-            thread.join(10)
+        port = server.socket.getsockname()[1]
+        with _serving(server, f"wss://localhost:{port}/") as url:
+            yield url
 
 
 @contextmanager
@@ -140,10 +137,20 @@ def serve(ctx: ssl.SSLContext) -> Iterator[str]:
     """Serve HTTPS on 127.0.0.1 with a ready server context; yield the URL."""
     server = _Server(("127.0.0.1", 0), _Handler)
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    try:
+        with _serving(server, f"https://localhost:{server.server_address[1]}/") as url:
+            yield url
+    finally:
+        server.server_close()
+
+
+@contextmanager
+def _serving(server: Any, url: str) -> Iterator[str]:
+    """Run ``server.serve_forever()`` in a thread while the caller uses ``url``."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"https://localhost:{server.server_address[1]}/"
+        yield url
     finally:
         server.shutdown()
-        server.server_close()
+        thread.join(10)
