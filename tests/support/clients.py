@@ -62,6 +62,26 @@ CLIENTS = {
                     return response.status
         status = asyncio.run(fetch())
     """,
+    "tornado": """
+        from tornado.httpclient import HTTPClient
+        client = HTTPClient()
+        status = client.fetch(URL, request_timeout=10).code
+        client.close()
+    """,
+    "httplib2": """
+        import httplib2
+        response, _ = httplib2.Http(timeout=10).request(URL)
+        status = response.status
+    """,
+    "botocore": """
+        from botocore.awsrequest import AWSRequest
+        from botocore.httpsession import URLLib3Session
+        status = URLLib3Session(timeout=10).send(AWSRequest("GET", URL).prepare()).status_code
+    """,
+    "xmlrpc": """
+        import xmlrpc.client
+        status = 200 if xmlrpc.client.ServerProxy(URL).ping() == "ok" else 500
+    """,
     "websockets": """
         from websockets.sync.client import connect
         with connect(URL, open_timeout=10) as ws:

@@ -59,6 +59,10 @@ def _index() -> dict[str, tuple[str, bytes]]:
 
 
 _INDEX = _index()
+_XMLRPC_OK = (
+    b"<?xml version='1.0'?>\n<methodResponse><params><param><value><string>ok</string>"
+    b"</value></param></params></methodResponse>\n"
+)
 
 
 class _Server(http.server.ThreadingHTTPServer):
@@ -68,7 +72,13 @@ class _Server(http.server.ThreadingHTTPServer):
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        content_type, body = _INDEX.get(self.path, ("text/plain", b"ok\n"))
+        self._reply(*_INDEX.get(self.path, ("text/plain", b"ok\n")))
+
+    def do_POST(self) -> None:  # XML-RPC: every call returns "ok"
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self._reply("text/xml", _XMLRPC_OK)
+
+    def _reply(self, content_type: str, body: bytes) -> None:
         self.send_response(200)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
