@@ -35,12 +35,10 @@ def patch(state: State, grpc: ModuleType) -> None:
     if original is None or getattr(original, "_pyoxidizer_ssl", False):
         return
 
-    def ssl_channel_credentials(
-        root_certificates: Any = None, private_key: Any = None, certificate_chain: Any = None
-    ) -> Any:
+    def ssl_channel_credentials(root_certificates: Any = None, *args: Any, **kwargs: Any) -> Any:
         if root_certificates is None:
             root_certificates = roots(state)
-        return original(root_certificates, private_key, certificate_chain)
+        return original(root_certificates, *args, **kwargs)
 
     ssl_channel_credentials.__doc__ = original.__doc__
     ssl_channel_credentials._pyoxidizer_ssl = True  # type: ignore[attr-defined]
