@@ -79,6 +79,16 @@ class PrivateDir:
         return os.fstat(self.fd) if self.fd is not None else os.stat(self.real_path)
 
     def remember(self) -> None:
+        """Record what it is now. Its mtime is first set a second back: any later change to
+        its entries sets it to the present, so even a change within the file system's clock
+        tick (coarse on tmpfs) is seen."""
+        import time
+
+        past = time.time_ns() - 1_000_000_000
+        target: int | str = (
+            self.fd if self.fd is not None and os.utime in os.supports_fd else (self.real_path)
+        )
+        os.utime(target, ns=(past, past))
         info = self._stat()
         self.ident = (info.st_dev, info.st_ino)
         self.mtime = info.st_mtime_ns
