@@ -39,6 +39,7 @@ def test_render_default_out(tmp_path):
     assert proc.stdout.strip() == str(package.relative_to(tmp_path))
     assert sorted(p.name for p in package.iterdir()) == [
         "__init__.py",
+        "_cleanup.py",
         "_data.py",
         "_patches.py",
         "_platform.py",

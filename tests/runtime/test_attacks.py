@@ -15,7 +15,6 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import trustme
@@ -253,11 +252,11 @@ def test_exported_directory_cannot_be_claimed_after_exit(attack, home, tmp_path,
     body = f"""
 subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0700", "tmpfs", {run!r}], check=True)
 import pyoxidizer_ssl_bootstrap
-from pyoxidizer_ssl_bootstrap import _private_dir
+from pyoxidizer_ssl_bootstrap import _cleanup
 pyoxidizer_ssl_bootstrap.install()
 exported = os.environ.get("SSL_CERT_DIR")
 OUT["exported"] = exported
-_private_dir.close_all()  # what the binary's exit does
+_cleanup.close_all()  # what the binary's exit does
 OUT["gone"] = not os.path.exists(exported)
 OUT["attacker_made_it"] = attacker("mkdir -m 755 %s" % exported) == 0
 """
@@ -362,9 +361,9 @@ OUT["trace"] = report.trace
     assert out["killed"][0] not in out["now"]
     assert sorted(out["now"]) == sorted([out["mine"], "pyoxidizer-ssl-0123456789abcdef"])
     assert out["tls"] == GOOD_EVIL
-    assert f"private directory: removed {out['killed'][0]!r}, left by an earlier run" in out[
-        "trace"
-    ]
+    assert (
+        f"private directory: removed {out['killed'][0]!r}, left by an earlier run" in out["trace"]
+    )
 
 
 def test_closed_descriptor_is_never_trusted_again(attack):
