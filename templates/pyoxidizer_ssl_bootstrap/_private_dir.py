@@ -172,8 +172,10 @@ class PrivateDir:
 
     def close(self) -> None:
         """Remove the directory unless another process still holds it; the last holder does."""
+        _cleanup.forget(self)
         if self.pid != os.getpid():
             return
+        self.pid = -1  # closed: never again
         if self.fd is None:  # no descriptors for directories here (Windows): by name
             _cleanup.remove_tree_by_name(self.real_path)
             return
