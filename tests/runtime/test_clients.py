@@ -2,7 +2,7 @@
 
 The rhel7 layout puts the test CA only in the distro's system store, where stock OpenSSL does not
 look and which requests/httpx (certifi's bundle) ignore: each client fails without install()
-and verifies with it. The corporate server's CA exists only in extra_ca.
+and verifies with it. (Clients with an extra CA: test_extra_ca.py.)
 """
 
 from __future__ import annotations
@@ -32,16 +32,3 @@ def test_client_follows_the_system_store(
     )
     assert ours.get("status") == 200, ours
     assert ours["source"] == "system"
-
-
-@pytest.mark.parametrize("client", sorted(CLIENTS))
-def test_client_trusts_extra_ca(
-    client, tmp_path, home, corp_server, corp_ca, bundle_pem, render_bootstrap
-):
-    pem = tmp_path / "corp-root.pem"
-    corp_ca.cert_pem.write_to_path(str(pem))
-    boot = render_bootstrap(extra_ca=[str(pem)])
-    result = request_in_layout(
-        "debian", tmp_path / "ns", home, corp_server, bundle_pem, boot, client=client
-    )
-    assert result.get("status") == 200, result

@@ -1,10 +1,14 @@
-"""A CA given only as extra_ca verifies in every layout, store or no store."""
+"""A CA given only as extra_ca verifies in every layout, store or no store, and every client."""
 
 from __future__ import annotations
 
 import pytest
 
+from support.clients import CLIENTS
 from support.layouts import LAYOUTS, request_in_layout, require_namespaces
+
+# Every layout with one client, and every client in the layout with no store at all.
+CASES = sorted({(name, "urllib") for name in LAYOUTS} | {("no-store", c) for c in CLIENTS})
 
 
 @pytest.fixture(autouse=True)
@@ -12,17 +16,19 @@ def _namespaces() -> None:
     require_namespaces()
 
 
-@pytest.mark.parametrize("name", sorted(LAYOUTS))
-def test_extra_ca_in_every_layout(
-    name, tmp_path, home, corp_server, corp_ca, bundle_pem, render_bootstrap
+@pytest.mark.parametrize(("name", "client"), CASES)
+def test_extra_ca_in_every_layout_and_client(
+    name, client, tmp_path, home, corp_server, corp_ca, bundle_pem, render_bootstrap
 ):
     pem = tmp_path / "corp.pem"
     corp_ca.cert_pem.write_to_path(str(pem))
     boot = render_bootstrap(extra_ca=[str(pem)])
     stock = request_in_layout(
-        name, tmp_path / "a", home, corp_server, bundle_pem, boot, install=False
+        name, tmp_path / "a", home, corp_server, bundle_pem, boot, install=False, client=client
     )
     assert "CERTIFICATE_VERIFY_FAILED" in stock["error"], stock
-    ours = request_in_layout(name, tmp_path / "b", home, corp_server, bundle_pem, boot)
+    ours = request_in_layout(
+        name, tmp_path / "b", home, corp_server, bundle_pem, boot, client=client
+    )
     assert ours.get("status") == 200, ours
     assert "extra CAs: 1 added to every context" in ours["trace"]
