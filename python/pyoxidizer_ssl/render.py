@@ -20,7 +20,7 @@ import jinja2
 from . import x509
 from .config import Config
 from .paths import bzl_file, package_dir, templates_dir
-from .pem import load_extra_ca
+from .extra_ca import load_extra_ca
 
 RUNTIME_PACKAGE = "pyoxidizer_ssl_bootstrap"
 DEFAULT_OUT = Path("build") / "pyoxidizer-ssl"

@@ -19,12 +19,10 @@ EXPIRY_WARNING_DAYS = 30
 
 @dataclass(frozen=True)
 class ExtraCA:
-    """One corporate root to embed: its PEM, OpenSSL subject hash and where it came from."""
+    """One corporate root to embed: its PEM and OpenSSL subject hash."""
 
     pem: str
     subject_hash: str
-    subject: str
-    source: str
 
 
 def _utc(t: tuple[int, int, int, int, int, int]) -> dt.datetime:
@@ -110,5 +108,5 @@ def load_extra_ca(
                 )
             if der not in found:
                 pem = certinfo.der_to_pem(der).decode("ascii")
-                found[der] = ExtraCA(pem, info.subject_hash, info.subject, name)
+                found[der] = ExtraCA(pem, info.subject_hash)
     return list(found.values()), warnings
