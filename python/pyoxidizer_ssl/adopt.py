@@ -4,8 +4,9 @@ The edit is small and keeps everything of the user's own: a ``load()`` line; eac
 ``default_python_distribution(ARGS)`` becomes ``pyoxidizer_ssl_distribution(vars = VARS, ARGS)``
 (the same arguments, plus the offline archive when ``pyoxidizer-ssl build --distribution`` passes
 one); each ``DIST.to_python_executable(ARGS)`` becomes ``pyoxidizer_ssl_executable(dist = DIST,
-ARGS, vars = VARS)`` with the arguments named. A config that mentions certifi (the app ships its
-own) gets ``certifi = "app"``. Nothing else changes, so ``init`` prints it as a unified diff.
+ARGS, vars = VARS)`` with the arguments named. A config that names certifi in a string (a
+``pip_install(["certifi==..."])`` or ``packages = ["certifi"]``: the app ships its own) gets
+``certifi = "app"``. Nothing else changes, so ``init`` prints it as a unified diff.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ _TO_EXE_PARAMS = ("name", "packaging_policy", "config")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KEYWORD_ARG = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)")
 _CLOSING = {"(": ")", "[": "]", "{": "}"}
+# A string literal naming certifi as a requirement or package ("certifi", "certifi==2024.2.2"):
+# the config adds its own certifi.
+_APP_CERTIFI = re.compile(r"""(["'])certifi(\s*[<>=!~;\[][^"'\n]*)?\1""")
 
 STARTER = """\
 # A PyOxidizer config written by `pyoxidizer-ssl init`: the executable runs the package {app}
@@ -100,7 +104,7 @@ def adopt(text: str) -> Adoption:
             f"must create its executable that way; call {EXECUTABLE}(dist = DIST, name = ..., "
             "vars = VARS) where it makes the executable"
         )
-    app_certifi = re.search(r"\bcertifi\b", _code_mask(text, strings=False)) is not None
+    app_certifi = _APP_CERTIFI.search(_code_mask(text, strings=False)) is not None
     names = [EXECUTABLE]
     changes = []
     text, count = _edit_distributions(text)
@@ -113,6 +117,8 @@ def adopt(text: str) -> Adoption:
     ]
     load = "load(" + ", ".join(f'"{n}"' for n in [LOAD_PATH, *names]) + ")\n"
     at = _load_position(text)
+    if text[at:].split("\n", 1)[0].strip():  # code right below: keep a blank line between
+        load += "\n"
     text = text[:at] + load + text[at:]
     changes.insert(0, f"load {', '.join(names)} from {LOAD_PATH}")
     if app_certifi:
