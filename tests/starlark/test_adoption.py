@@ -21,6 +21,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ import certifi
 import pytest
 
 from pyoxidizer_ssl import adopt
+from pyoxidizer_ssl.build import pyoxidizer_command
 from support.env import clean_env
 from support.layouts import require_namespaces, run_in_layout
 from support.oxidized import Built, embedded_command, pyoxidizer_build
@@ -389,3 +391,61 @@ def test_distribution_macro_checks_flavor_and_certifi(tmp_path, distribution, py
         proc, built = pyoxidizer_build(project, distribution.archive, pyoxidizer_home)
         assert built is None
         assert message in proc.stderr, proc.stderr[-3000:]
+
+
+@pytest.mark.parametrize(
+    "arguments", ['flavor = "standalone_static"', 'python_version = "3.7"'], ids=str
+)
+def test_distribution_arguments_reach_default_python_distribution(
+    arguments, tmp_path, pyoxidizer_home
+):
+    """Without an archive the adopter's own arguments choose the download: asked for one that
+    PyOxidizer 0.24 has none of (no static build for linux-gnu, no 3.7), it says so, before any
+    download is tried."""
+    config = FILES_MODE.replace("{probe}", '"pass"')
+    text = adopt.adopt(
+        config.replace("default_python_distribution()", f"default_python_distribution({arguments})")
+    ).text
+    assert f"pyoxidizer_ssl_distribution(vars = VARS, {arguments})" in text
+    project = _project(tmp_path, "p", text)
+    subprocess.run(
+        [sys.executable, "-m", "pyoxidizer_ssl", "render"],
+        cwd=project,
+        env=clean_env(pyoxidizer_home),
+        capture_output=True,
+        check=True,
+    )
+    proc = subprocess.run(
+        [pyoxidizer_command(), "build", "--path", str(project), "resources"],
+        cwd=project,
+        env=clean_env(pyoxidizer_home),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert proc.returncode != 0
+    assert "could not find default Python distribution for x86_64-unknown-linux-gnu" in proc.stderr
+
+
+def test_init_starter_config_builds(tmp_path, distribution, pyoxidizer_home, oxidized):
+    project = tmp_path / "newproject"
+    (project / "newapp").mkdir(parents=True)
+    (project / "newapp" / "__init__.py").write_text("")
+    (project / "newapp" / "__main__.py").write_text("print('new app')\n")
+    init = subprocess.run(
+        [sys.executable, "-m", "pyoxidizer_ssl", "init", "--write"],
+        cwd=project,
+        env=clean_env(pyoxidizer_home),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert init.returncode == 0, init.stderr
+    proc, built = pyoxidizer_build(project, distribution.archive, pyoxidizer_home)
+    assert built is not None, proc.stderr[-4000:]
+    assert built.interpreter()["x_options"] == ["pyoxidizer_ssl.run_module=newapp"]
+    python, oxidized_dir = oxidized
+    argv = embedded_command(python, oxidized_dir, built, tmp_path / "run")
+    run = subprocess.run(argv, env=clean_env(pyoxidizer_home), capture_output=True, text=True)
+    assert (run.returncode, run.stdout) == (0, "new app\n"), run.stderr
