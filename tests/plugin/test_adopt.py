@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pyoxidizer_ssl import adopt
@@ -143,3 +145,13 @@ def test_starter_rejects_a_non_package_name():
         "--app: invalid package 'my-app'; must be a Python package name like 'myapp'; "
         "pass the package of the project that the executable runs"
     )
+
+
+def test_readme_shows_the_edit_init_makes():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Adopting in an existing project", 1)[1]
+    block = section.split("```diff\n", 1)[1].split("```", 1)[0]
+    lines = block.splitlines(keepends=True)
+    before = "".join(line[1:] for line in lines if line[0] in " -")
+    after = "".join(line[1:] for line in lines if line[0] in " +")
+    assert adopt.adopt(before).text == after
