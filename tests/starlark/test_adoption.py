@@ -32,7 +32,8 @@ from pyoxidizer_ssl import adopt
 from pyoxidizer_ssl.build import pyoxidizer_command
 from support.env import clean_env
 from support.layouts import require_namespaces, run_in_layout
-from support.oxidized import Built, embedded_command, pyoxidizer_build
+from support.oxidized import embedded_command, pyoxidizer_build
+from support.resources import list_resources
 
 SHIM = "__import__('pyoxidizer_ssl_bootstrap').main()"
 WRAPPED = ("run_command", "run_module", "run_filename", "x_options", "inspect")
@@ -204,26 +205,6 @@ SHAPES = [
     ),
 ]
 
-_LIST = """
-import json, sys
-sys.path.insert(0, sys.argv[1])
-import oxidized_importer
-finder = oxidized_importer.OxidizedFinder()
-with open(sys.argv[2], "rb") as f:
-    finder.index_bytes(f.read())
-out = {}
-for r in finder.indexed_resources():
-    out[r.name] = {
-        "memory": r.in_memory_source is not None or r.in_memory_bytecode is not None,
-        "source": r.in_memory_source is not None or r.relative_path_module_source is not None,
-        "lib": [str(p) for p in (r.relative_path_module_source, r.relative_path_module_bytecode)
-                if p is not None],
-        "data_memory": sorted(r.in_memory_package_resources or {}),
-        "data_lib": {k: str(v) for k, v in (r.relative_path_package_resources or {}).items()},
-    }
-print(json.dumps(out))
-"""
-
 
 def _vendored_certifi(root: Path, ca_pem: bytes) -> Path:
     """The app's own copy of certifi: a pinned version whose bundle also holds the test CA."""
@@ -265,25 +246,12 @@ def _other_fields(config_rs: str) -> list[str]:
     ]
 
 
-def _blob(oxidized: tuple[str, Path], built: Built, home: str) -> dict[str, dict[str, object]]:
-    python, oxidized_dir = oxidized
-    proc = subprocess.run(
-        [python, "-S", "-I", "-c", _LIST, str(oxidized_dir), str(built.resources)],
-        env=clean_env(home),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    result: dict[str, dict[str, object]] = json.loads(proc.stdout)
-    return result
-
-
 def _lay_out_lib(blob: dict[str, dict[str, object]], vendor: Path, origin: Path) -> None:
     """Write the lib/ files the blob points at, from the sources they were read from (what an
     install of the exe writes), and compile them."""
     for entry in blob.values():
         paths = [p for p in entry["lib"] if not p.endswith(".pyc")]
-        paths += list(entry["data_lib"].values())
+        paths += list(entry["lib_package_resources"].values())
         for path in paths:
             relative = Path(path).relative_to("lib")
             (origin / path).parent.mkdir(parents=True, exist_ok=True)
@@ -322,22 +290,22 @@ def test_config_shape_adopts_and_keeps_its_settings(
     ]
     assert _other_fields(after.config_rs) == _other_fields(before.config_rs)
 
-    blob = _blob(oxidized, after, pyoxidizer_home)
-    assert set(_blob(oxidized, before, pyoxidizer_home)) <= set(blob)
-    bootstrap = blob["pyoxidizer_ssl_bootstrap"]
-    assert bootstrap["memory"] and not bootstrap["source"]
-    certifi_entry = blob["certifi"]
-    assert "cacert.pem" in [*certifi_entry["data_memory"], *certifi_entry["data_lib"]]
-    if shape.app_certifi:  # only the app's copy, where the app put it, with its source
-        assert certifi_entry["source"]
-        code, data = shape.name.split("-code-")[1].split("-data-")
-        assert certifi_entry["memory"] == (code == "memory") and bool(certifi_entry["lib"]) == (
-            code == "lib"
-        )
-        assert bool(certifi_entry["data_memory"]) == (data == "memory")
-        assert bool(certifi_entry["data_lib"]) == (data == "lib")
-
     python, oxidized_dir = oxidized
+    blob = list_resources(python, oxidized_dir, after.resources, pyoxidizer_home)
+    assert set(list_resources(python, oxidized_dir, before.resources, pyoxidizer_home)) <= set(blob)
+    bootstrap = blob["pyoxidizer_ssl_bootstrap"]
+    assert bootstrap["bytecode"] and not bootstrap["source"] and not bootstrap["lib"]
+    entry = blob["certifi"]
+    data_memory, data_lib = entry["package_resources"], entry["lib_package_resources"]
+    assert "cacert.pem" in [*data_memory, *data_lib]
+    if shape.app_certifi:  # only the app's copy, where the app put it, with its source
+        code, data = shape.name.split("-code-")[1].split("-data-")
+        if code == "memory":
+            assert entry["source"] and entry["bytecode"] and not entry["lib"]
+        else:
+            assert not entry["bytecode"] and "lib/certifi/__init__.py" in entry["lib"]
+        assert (bool(data_memory), bool(data_lib)) == (data == "memory", data == "lib")
+
     origin = tmp_path / "install"
     _lay_out_lib(blob, vendor, origin)
     _compile(python, origin / "lib", pyoxidizer_home)
