@@ -73,8 +73,8 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="PYPROJECT",
         help="pyproject.toml to read [tool.pyoxidizer-ssl] from, used as given (default: "
-        "./pyproject.toml, or PROJECT/pyproject.toml for build and init; a missing default "
-        "file means all defaults)",
+        "./pyproject.toml, or PROJECT/pyproject.toml for build and init; a missing file means "
+        "all defaults)",
     )
     group.add_argument(
         "--trust",
@@ -108,14 +108,9 @@ def config_path(args: argparse.Namespace) -> Path:
     """The pyproject.toml a command reads: --config exactly as given, else its default.
 
     The default is PROJECT/pyproject.toml for the commands that take --project (build, init),
-    ./pyproject.toml for the others. An explicit --config that does not exist is an error.
+    ./pyproject.toml for the others. A file that does not exist means all defaults.
     """
     if args.config is not None:
-        if not args.config.is_file():
-            raise ConfigError(
-                f"--config: invalid pyproject {str(args.config)!r}; file not found; "
-                "pass an existing pyproject.toml, or leave --config out for the default"
-            )
         return Path(args.config)
     project: Path = getattr(args, "project", Path("."))
     return project / "pyproject.toml"
