@@ -167,6 +167,33 @@ register_target("exe", make_exe)
     + TAIL
 )
 
+# Several executables from one distribution target; only one is built here.
+SEVERAL_EXECUTABLES = (
+    HEAD
+    + """\
+def make_dist():
+    return default_python_distribution()
+
+def make_exe(dist):
+    config = dist.make_python_interpreter_config()
+    config.run_module = "probe"
+    exe = dist.to_python_executable(name = "probe", config = config)
+    exe.add_python_resources(exe.read_package_root(path = CWD, packages = ["probe"]))
+    return exe
+
+def make_other(dist):
+    config = dist.make_python_interpreter_config()
+    config.run_command = "print('other')"
+    return dist.to_python_executable(name = "other", config = config)
+
+register_target("dist", make_dist)
+register_target("exe", make_exe, depends = ["dist"])
+register_target("other", make_other, depends = ["dist"])
+register_target("other_resources", make_resources, depends = ["other"])
+"""
+    + TAIL
+)
+
 MEMORY = "in-memory"
 LIB = "filesystem-relative:lib"
 
@@ -185,6 +212,7 @@ def _starlark_string(text: str) -> str:
 
 SHAPES = [
     Shape("own-distribution", OWN_DISTRIBUTION),
+    Shape("several-executables", SEVERAL_EXECUTABLES),
     Shape(
         "files-mode",
         FILES_MODE.replace("{probe}", _starlark_string(PROBE)),
@@ -274,6 +302,9 @@ def test_config_shape_adopts_and_keeps_its_settings(
     config = shape.config.replace("{vendor}", str(vendor))
     adopted = adopt.adopt(config)
     assert ('certifi = "app"' in adopted.text) == shape.app_certifi
+    assert adopted.text.count("pyoxidizer_ssl_executable(") == config.count(
+        ".to_python_executable("
+    )
     plain = _project(tmp_path, "plain", _unchanged(config))
     proc, before = pyoxidizer_build(plain, distribution.archive, pyoxidizer_home)
     assert before is not None, proc.stderr[-4000:]
