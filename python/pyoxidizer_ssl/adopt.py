@@ -89,8 +89,8 @@ def diff(before: str, after: str, path: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
-def adopt(text: str) -> Adoption:
-    """Return ``text`` (a pyoxidizer.bzl) edited to use pyoxidizer-ssl's macros.
+def adopt(text: str, path: str = "pyoxidizer.bzl") -> Adoption:
+    """Return ``text`` (the pyoxidizer.bzl at ``path``) edited to use pyoxidizer-ssl's macros.
 
     ConfigError when it creates no executable with ``to_python_executable()``; an already
     adopted config comes back unchanged.
@@ -100,9 +100,9 @@ def adopt(text: str) -> Adoption:
         return Adoption(text, ())
     if not _calls(code, ".to_python_executable"):
         raise ConfigError(
-            "init: invalid pyoxidizer.bzl; it calls no DIST.to_python_executable(); "
-            f"must create its executable that way; call {EXECUTABLE}(dist = DIST, name = ..., "
-            "vars = VARS) where it makes the executable"
+            f"init: invalid pyoxidizer.bzl {path!r}; it calls no DIST.to_python_executable(); "
+            "must create its executable with one to be edited; call "
+            f"{EXECUTABLE}(dist = DIST, name = ..., vars = VARS) where it makes the executable"
         )
     app_certifi = _APP_CERTIFI.search(_code_mask(text, strings=False)) is not None
     names = [EXECUTABLE]
@@ -160,8 +160,9 @@ def _edit_executables(text: str, extra: list[str]) -> tuple[str, list[str]]:
             if _KEYWORD_ARG.match(arg) is None:
                 if index >= len(_TO_EXE_PARAMS):
                     raise ConfigError(
-                        f"init: invalid to_python_executable() call {text[start:end]!r}; "
-                        "must have at most 3 arguments; fix the call, then run init again"
+                        f"init: invalid to_python_executable() call {text[start:end]!r} on "
+                        f"line {_line(code, start)}; must have at most 3 arguments (name, "
+                        "packaging_policy, config); fix the call, then run init again"
                     )
                 arg = f"{_TO_EXE_PARAMS[index]} = {arg.strip()}"
             named.append(arg.strip())
@@ -227,9 +228,13 @@ def _matching(code: str, open_at: int) -> int:
             if depth == 0:
                 return i
     raise ConfigError(
-        f"init: invalid pyoxidizer.bzl; unbalanced {code[open_at]!r} at offset {open_at}; "
-        "must be valid Starlark; fix it, then run init again"
+        f"init: invalid bracket {code[open_at]!r} on line {_line(code, open_at)}; must be "
+        "closed (the file must be valid Starlark); fix it, then run init again"
     )
+
+
+def _line(code: str, pos: int) -> int:
+    return code.count("\n", 0, pos) + 1
 
 
 def _receiver_start(code: str, dot: int) -> int:
@@ -253,8 +258,9 @@ def _receiver_start(code: str, dot: int) -> int:
             break
     if i == dot:
         raise ConfigError(
-            f"init: invalid to_python_executable() call at offset {dot}; it has no receiver; "
-            "must be DIST.to_python_executable(...)"
+            f"init: invalid to_python_executable() call on line {_line(code, dot)}; it has no "
+            "distribution before the dot; must be DIST.to_python_executable(...); fix the call, "
+            "then run init again"
         )
     return i
 

@@ -188,7 +188,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
         print(f"wrote {bzl} and {package}; build with: pyoxidizer-ssl build")
         return 0
     before = bzl.read_text()
-    adoption = adopt.adopt(before)
+    adoption = adopt.adopt(before, str(bzl))
     package = _render(args, project / DEFAULT_OUT)
     if not adoption.changes:
         print(f"{bzl} already uses pyoxidizer-ssl; nothing to change (rendered {package})")

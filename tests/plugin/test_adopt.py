@@ -101,19 +101,27 @@ def test_several_executables_all_adopt():
     [
         (
             "def f():\n    return 1\n",
-            "init: invalid pyoxidizer.bzl; it calls no DIST.to_python_executable(); must create "
-            "its executable that way; call pyoxidizer_ssl_executable(dist = DIST, name = ..., "
-            "vars = VARS) where it makes the executable",
+            "init: invalid pyoxidizer.bzl 'pyoxidizer.bzl'; it calls no "
+            "DIST.to_python_executable(); must create its executable with one to be edited; call "
+            "pyoxidizer_ssl_executable(dist = DIST, name = ..., vars = VARS) where it makes the "
+            "executable",
         ),
         (
             "x = d.to_python_executable('a', p, c, 4)\n",
-            "init: invalid to_python_executable() call \".to_python_executable('a', p, c, 4)\"; "
-            "must have at most 3 arguments; fix the call, then run init again",
+            "init: invalid to_python_executable() call \".to_python_executable('a', p, c, 4)\" "
+            "on line 1; must have at most 3 arguments (name, packaging_policy, config); fix the "
+            "call, then run init again",
         ),
         (
             "x = d.to_python_executable('a'\n",
-            "init: invalid pyoxidizer.bzl; unbalanced '(' at offset 26; must be valid Starlark; "
-            "fix it, then run init again",
+            "init: invalid bracket '(' on line 1; must be closed (the file must be valid "
+            "Starlark); fix it, then run init again",
+        ),
+        (
+            'x = 1\n\nz = "dist".to_python_executable()\n',
+            "init: invalid to_python_executable() call on line 3; it has no distribution "
+            "before the dot; must be DIST.to_python_executable(...); fix the call, then run init "
+            "again",
         ),
     ],
 )

@@ -246,6 +246,6 @@ def test_init_on_a_config_it_cannot_edit(tmp_path):
     proc = _cli("init", cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.startswith(
-        "pyoxidizer-ssl init: error: init: invalid pyoxidizer.bzl; it calls no "
+        "pyoxidizer-ssl init: error: init: invalid pyoxidizer.bzl 'pyoxidizer.bzl'; it calls no "
         "DIST.to_python_executable()"
     )

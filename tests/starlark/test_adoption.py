@@ -11,8 +11,9 @@ exact text `pyoxidizer-ssl init` writes. Then, for the adopted build:
   with no store at all the certifi fallback is the decision (with the app's own certifi, the
   test CA sits in its bundle, so the request verifies through it).
 
-Only resources targets build here (the local archive has no objects to link an exe from), so
-install / msi / bundle targets are evaluated with the file, not built.
+Only resources targets build here (the local archive has no objects to link an exe from): the
+install / msi / bundle targets are registered in the configs but never resolved (PyOxidizer only
+runs the functions of the targets asked for and their dependencies).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ resolve_targets()
 
 # A separate distribution target, a "minimal" extension filter, windows_* settings, a policy
 # changed after the exe exists, the app's resources added in a later target, msi and macOS
-# bundle targets that are never built.
+# bundle targets (registered, never resolved here).
 OWN_DISTRIBUTION = """\
 def make_dist():
     return default_python_distribution(flavor = "standalone_static", python_version = "3.10")
