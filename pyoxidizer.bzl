@@ -6,8 +6,11 @@ load() paths against the working directory, not against the config file:
 
     load("build/pyoxidizer-ssl/pyoxidizer.bzl", "pyoxidizer_ssl_distribution", "pyoxidizer_ssl_executable")
 
-then create the executable with pyoxidizer_ssl_executable() instead of dist.to_python_executable().
-A target that does not call these macros is left exactly as it was.
+then create the executable with pyoxidizer_ssl_executable() instead of dist.to_python_executable()
+(and, to keep offline builds possible, the distribution with pyoxidizer_ssl_distribution(vars =
+VARS, ...) with default_python_distribution()'s own arguments). `pyoxidizer-ssl init` prints
+exactly this edit for an existing config. A target that does not call these macros is left
+exactly as it was.
 
 `pyoxidizer-ssl build` passes these --var values (a load()ed file cannot see VARS, so every macro
 takes the caller's VARS as `vars`):
