@@ -6,8 +6,11 @@ load() paths against the working directory, not against the config file:
 
     load("build/pyoxidizer-ssl/pyoxidizer.bzl", "pyoxidizer_ssl_distribution", "pyoxidizer_ssl_executable")
 
-then create the executable with pyoxidizer_ssl_executable() instead of dist.to_python_executable().
-A target that does not call these macros is left exactly as it was.
+then create the executable with pyoxidizer_ssl_executable() instead of dist.to_python_executable()
+(and, to keep offline builds possible, the distribution with pyoxidizer_ssl_distribution(vars =
+VARS, ...) with default_python_distribution()'s own arguments). `pyoxidizer-ssl init` prints
+exactly this edit for an existing config. A target that does not call these macros is left
+exactly as it was.
 
 `pyoxidizer-ssl build` passes these --var values (a load()ed file cannot see VARS, so every macro
 takes the caller's VARS as `vars`):
@@ -25,6 +28,15 @@ PYOXIDIZER_SSL_DEFAULT_DIR = "build/pyoxidizer-ssl"
 # into code here.
 PYOXIDIZER_SSL_RUN_COMMAND = "__import__('pyoxidizer_ssl_bootstrap').main()"
 
+# default_python_distribution()'s flavors in PyOxidizer 0.24.
+PYOXIDIZER_SSL_FLAVORS = ["standalone", "standalone_static", "standalone_dynamic"]
+
+# Who puts certifi in the executable: "embed" (default) adds the build environment's certifi as
+# bytecode; "app" adds none, for an app that ships its own (its pip_install, pinned or sent to
+# lib/), so that the app's version and location are the only copy. The bootstrap reads the
+# bundle from whichever certifi the binary holds, in memory or on disk.
+PYOXIDIZER_SSL_CERTIFI = ["embed", "app"]
+
 _X_PREFIX = "pyoxidizer_ssl."
 _RUN_ATTRS = ["run_command", "run_module", "run_filename"]
 
@@ -38,22 +50,41 @@ def _var(vars, key, default):
         return default
     return value
 
-def pyoxidizer_ssl_distribution(vars):
-    """Return the Python distribution to build with.
+# PyOxidizer 0.24's Starlark evaluates a `None` or `False` parameter default to the module's
+# first string constant; "" is a safe "not given" default.
+def pyoxidizer_ssl_distribution(vars, flavor = "standalone", build_target = "", python_version = ""):
+    """Return the Python distribution to build with: default_python_distribution() plus offline.
 
-    With PYOXIDIZER_SSL_DISTRIBUTION set (as `pyoxidizer-ssl build --distribution` does), that
-    local archive is used and no download happens; otherwise PyOxidizer's default distribution.
+    Takes default_python_distribution()'s own arguments, so an adopter renames the call, adds
+    vars = VARS and keeps every argument. With PYOXIDIZER_SSL_DISTRIBUTION set (as
+    `pyoxidizer-ssl build --distribution` does), that local archive is used and nothing is
+    downloaded: the archive then decides the Python version and target, and flavor only has to
+    be a valid one (PythonDistribution() knows the "standalone" layout, which covers both).
 
     Args:
       vars: the config file's VARS dict.
+      flavor: the distribution flavor, as for default_python_distribution(). Defaults to
+        "standalone".
+      build_target: the target triple, as for default_python_distribution(). Defaults to the
+        build's target.
+      python_version: "3.8", "3.9" or "3.10", as for default_python_distribution(). Defaults
+        to PyOxidizer's default (3.10).
 
     Returns:
       A PythonDistribution.
     """
     _expect("pyoxidizer_ssl_distribution", "vars", vars, "dict", "pass vars=VARS")
+    if flavor not in PYOXIDIZER_SSL_FLAVORS:
+        fail("pyoxidizer_ssl_distribution: invalid flavor '{}'; must be one of {}; pass the flavor default_python_distribution() takes".format(flavor, PYOXIDIZER_SSL_FLAVORS))
+    for arg, value in [("build_target", build_target), ("python_version", python_version)]:
+        _expect("pyoxidizer_ssl_distribution", arg, value, "string", "pass a string, as to default_python_distribution()")
     path = _var(vars, "PYOXIDIZER_SSL_DISTRIBUTION", None)
     if path == None:
-        return default_python_distribution()
+        return default_python_distribution(
+            flavor = flavor,
+            build_target = build_target or None,
+            python_version = python_version or None,
+        )
     sha256 = _var(vars, "PYOXIDIZER_SSL_DISTRIBUTION_SHA256", None)
     if sha256 == None:
         fail("pyoxidizer_ssl_distribution: invalid PYOXIDIZER_SSL_DISTRIBUTION_SHA256 None for archive '{}'; pass --var PYOXIDIZER_SSL_DISTRIBUTION_SHA256 <sha256> (pyoxidizer-ssl build does)".format(path))
@@ -93,21 +124,37 @@ def pyoxidizer_ssl_wrap_config(config):
     config.run_filename = None
     return config
 
-def pyoxidizer_ssl_add_resources(exe, vars):
+def pyoxidizer_ssl_add_resources(exe, vars, dist = "", packaging_policy = "", certifi = ""):
     """Embed the rendered bootstrap package and certifi in an executable.
 
     Resources follow the executable's packaging policy (in-memory or filesystem-relative).
-    certifi comes from PYOXIDIZER_SSL_CERTIFI_DIR when set (offline), else from pip.
+    certifi comes from PYOXIDIZER_SSL_CERTIFI_DIR when set (offline), else from pip; with
+    certifi = "app" none is added and the app's own certifi is the one the bootstrap reads.
+    A policy in set_resource_handling_mode("files") reads packages as plain files, which cannot
+    be embedded as modules: pass dist and packaging_policy, and the bootstrap and certifi are
+    read classified, with the policy's resources_location and resources_location_fallback.
 
     Args:
       exe: the PythonExecutable.
       vars: the config file's VARS dict.
+      dist: the PythonDistribution exe was made from. Needed only with a "files" policy.
+      packaging_policy: the PythonPackagingPolicy exe was made with. Needed only with a
+        "files" policy.
+      certifi: "embed" or "app" (see PYOXIDIZER_SSL_CERTIFI). Defaults to "embed".
 
     Returns:
       The same PythonExecutable.
     """
-    _expect("pyoxidizer_ssl_add_resources", "exe", exe, "PythonExecutable", "pass the result of dist.to_python_executable()")
-    _expect("pyoxidizer_ssl_add_resources", "vars", vars, "dict", "pass vars=VARS")
+    macro = "pyoxidizer_ssl_add_resources"
+    _expect(macro, "exe", exe, "PythonExecutable", "pass the result of dist.to_python_executable()")
+    _expect(macro, "vars", vars, "dict", "pass vars=VARS")
+    certifi = _certifi_mode(macro, certifi)
+    reader = exe
+    if packaging_policy != "":
+        _expect(macro, "packaging_policy", packaging_policy, "PythonPackagingPolicy", "pass the policy exe was made with")
+        if not packaging_policy.file_scanner_classify_files:
+            _expect(macro, "dist", dist, "PythonDistribution", "pass the distribution exe was made from (needed with a \"files\" packaging policy)")
+            reader = _classifying_reader(dist, packaging_policy)
     root = _var(vars, "PYOXIDIZER_SSL_DIR", PYOXIDIZER_SSL_DEFAULT_DIR)
     missing = "pyoxidizer_ssl_add_resources: invalid PYOXIDIZER_SSL_DIR '{}'; it holds no rendered pyoxidizer_ssl_bootstrap; run `pyoxidizer-ssl render --out {}` first, or build with `pyoxidizer-ssl build`".format(root, root)
 
@@ -115,17 +162,38 @@ def pyoxidizer_ssl_add_resources(exe, vars):
     # default relative one is where this file itself was load()ed from, so it exists.
     if root.startswith("/") and not glob(include = [root + "/pyoxidizer_ssl_bootstrap/__init__.py"], strip_prefix = root + "/").paths():
         fail(missing)
-    resources = exe.read_package_root(path = root, packages = ["pyoxidizer_ssl_bootstrap"])
+    resources = reader.read_package_root(path = root, packages = ["pyoxidizer_ssl_bootstrap"])
     if len(resources) == 0:
-        fail(missing)
+        # A "files" policy (set_resource_handling_mode("files")) reads a package as plain files,
+        # which read_package_root() filters out: the directory is fine, the policy is not.
+        fail(missing + "; or, if the packaging policy is set_resource_handling_mode(\"files\"), pass dist and packaging_policy")
     _add_bytecode_only(exe, resources, "")
+    if certifi == "app":
+        return exe
     certifi_dir = _var(vars, "PYOXIDIZER_SSL_CERTIFI_DIR", None)
     if certifi_dir == None:
-        certifi = exe.pip_install(["certifi"])
+        certifi_resources = reader.pip_install(["certifi"])
     else:
-        certifi = exe.read_package_root(path = certifi_dir, packages = ["certifi"])
-    _add_bytecode_only(exe, certifi, "certifi.tests")
+        certifi_resources = reader.read_package_root(path = certifi_dir, packages = ["certifi"])
+    _add_bytecode_only(exe, certifi_resources, "certifi.tests")
     return exe
+
+def _certifi_mode(macro, certifi):
+    if certifi == "":
+        return "embed"
+    if certifi not in PYOXIDIZER_SSL_CERTIFI:
+        fail("{}: invalid certifi '{}'; must be one of {}; pass certifi = \"app\" when the app adds its own certifi, else leave it out".format(macro, certifi, PYOXIDIZER_SSL_CERTIFI))
+    return certifi
+
+def _classifying_reader(dist, policy):
+    # An executable that is never built, only used to read packages as classified resources
+    # (modules, package data, dist-info) where the target's policy emits plain files. Those
+    # resources carry this policy's placement, so it gets the target's locations.
+    classify = dist.make_python_packaging_policy()
+    classify.resources_location = policy.resources_location
+    if policy.resources_location_fallback != None:
+        classify.resources_location_fallback = policy.resources_location_fallback
+    return dist.to_python_executable(name = "pyoxidizer-ssl-reader", packaging_policy = classify)
 
 def _add_bytecode_only(exe, resources, skip):
     # Modules go in as bytecode only: the bootstrap never raises into the app and certifi's
@@ -143,7 +211,7 @@ def _add_bytecode_only(exe, resources, skip):
 
 # PyOxidizer 0.24's Starlark evaluates a `None` or `False` parameter default to the module's
 # first string constant; "" is a safe "not given" default.
-def pyoxidizer_ssl_executable(dist, name, vars, config = "", packaging_policy = ""):
+def pyoxidizer_ssl_executable(dist, name, vars, config = "", packaging_policy = "", certifi = ""):
     """Create a PythonExecutable whose TLS trust is set up before the app runs.
 
     The one call most projects need: it wraps the config (pyoxidizer_ssl_wrap_config), creates
@@ -156,6 +224,9 @@ def pyoxidizer_ssl_executable(dist, name, vars, config = "", packaging_policy = 
       vars: the config file's VARS dict.
       config: the PythonInterpreterConfig. Defaults to dist.make_python_interpreter_config().
       packaging_policy: the PythonPackagingPolicy. Defaults to dist.make_python_packaging_policy().
+        A set_resource_handling_mode("files") policy works too.
+      certifi: "embed" or "app": pass "app" when the app adds its own certifi (its pip_install,
+        pinned or sent to lib/), so that its copy is the only one. Defaults to "embed".
 
     Returns:
       The PythonExecutable, to add the app's own resources to and return from make_exe().
@@ -163,10 +234,11 @@ def pyoxidizer_ssl_executable(dist, name, vars, config = "", packaging_policy = 
     _expect("pyoxidizer_ssl_executable", "dist", dist, "PythonDistribution", "pass pyoxidizer_ssl_distribution(vars = VARS)")
     _expect("pyoxidizer_ssl_executable", "name", name, "string", "pass the executable's name")
     _expect("pyoxidizer_ssl_executable", "vars", vars, "dict", "pass vars=VARS")
+    _certifi_mode("pyoxidizer_ssl_executable", certifi)
     if config == "":
         config = dist.make_python_interpreter_config()
     if packaging_policy == "":
         packaging_policy = dist.make_python_packaging_policy()
     pyoxidizer_ssl_wrap_config(config)
     exe = dist.to_python_executable(name = name, packaging_policy = packaging_policy, config = config)
-    return pyoxidizer_ssl_add_resources(exe, vars)
+    return pyoxidizer_ssl_add_resources(exe, vars, dist = dist, packaging_policy = packaging_policy, certifi = certifi)

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,17 @@ from typing import Any
 from . import __version__
 from .config import TRUST_SOURCES, Config, ConfigError, load
 from .render import DEFAULT_OUT, RUNTIME_PACKAGE, render
+
+# Exit codes: 0 success (doctor: usable trust found), 1 doctor found nothing usable or init had
+# no pyoxidizer.bzl to edit and no --write, 2 a config
+# or command-line mistake, 3 doctor's check could not run, 70 an internal error (EX_SOFTWARE);
+# build exits with pyoxidizer's own code.
+EXIT_NOTHING_DONE = 1
+EXIT_USAGE = 2
+EXIT_CHECK_FAILED = 3
+EXIT_INTERNAL = 70
+TRACEBACK_VARIABLE = "PYOXIDIZER_SSL_TRACEBACK"
+_USAGE_FORMAT = re.compile(r"^[\w.\-]+: invalid ")
 
 _DESCRIPTION = """\
 Make a PyOxidizer binary verify TLS correctly on every host.
@@ -31,10 +45,15 @@ Settings come from [tool.pyoxidizer-ssl] in pyproject.toml; every flag below ove
 _EPILOG = """\
 examples:
   pyoxidizer-ssl doctor                 what would my binary trust on this host, and why?
-  pyoxidizer-ssl init                   set up the project in . and print what to add
+  pyoxidizer-ssl init                   print the edit that adopts it in ./pyoxidizer.bzl
+  pyoxidizer-ssl init --write           ... and apply it (or write a starter config)
   pyoxidizer-ssl build                  render, then pyoxidizer build (from the project)
   pyoxidizer-ssl build --distribution cpython.tar.zst exe    offline / air-gapped
   pyoxidizer-ssl render --extra-ca corp-root.pem --trust env,system
+
+exit codes: 0 ok (doctor: usable trust found), 1 doctor: nothing usable / init: no
+pyoxidizer.bzl and no --write, 2 config or usage
+error, 3 doctor's check could not run, 70 internal error; build exits with pyoxidizer's code
 
 environment variables read by the binary:
   PYOXIDIZER_SSL_DEBUG=1    print every trust decision to stderr
@@ -51,10 +70,11 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--config",
         type=Path,
-        default=Path("pyproject.toml"),
+        default=None,
         metavar="PYPROJECT",
-        help="pyproject.toml to read [tool.pyoxidizer-ssl] from (default: ./pyproject.toml, "
-        "or PROJECT/pyproject.toml for build and init; a missing file means all defaults)",
+        help="pyproject.toml to read [tool.pyoxidizer-ssl] from, used as given (default: "
+        "./pyproject.toml, or PROJECT/pyproject.toml for build and init; a missing file means "
+        "all defaults)",
     )
     group.add_argument(
         "--trust",
@@ -90,6 +110,18 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def config_path(args: argparse.Namespace) -> Path:
+    """The pyproject.toml a command reads: --config exactly as given, else its default.
+
+    The default is PROJECT/pyproject.toml for the commands that take --project (build, init),
+    ./pyproject.toml for the others. A file that does not exist means all defaults.
+    """
+    if args.config is not None:
+        return Path(args.config)
+    project: Path = getattr(args, "project", Path("."))
+    return project / "pyproject.toml"
+
+
 def _config(args: argparse.Namespace) -> Config:
     overrides: dict[str, Any] = {
         "trust": args.trust,
@@ -98,7 +130,7 @@ def _config(args: argparse.Namespace) -> Config:
         "python_version": args.python_version,
         "grpc": args.grpc,
     }
-    return load(args.config, overrides)
+    return load(config_path(args), overrides)
 
 
 def _render(args: argparse.Namespace, out: Path) -> Path:
@@ -115,10 +147,14 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
-    from .doctor import diagnose, format_report
+    from .doctor import DoctorError, diagnose, format_report
 
     config = _config(args)
-    report = diagnose(config, args.python)
+    try:
+        report = diagnose(config, args.python)
+    except DoctorError as exc:
+        print(f"pyoxidizer-ssl doctor: error: {exc}", file=sys.stderr)
+        return EXIT_CHECK_FAILED
     if args.json:
         print(json.dumps(report, indent=2, sort_keys=True))
     else:
@@ -135,29 +171,61 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    from .build import LOAD_LINE
+    from . import adopt
 
     project: Path = args.project
+    bzl = project / "pyoxidizer.bzl"
+    if not project.is_dir():
+        raise ConfigError(
+            f"--project: invalid project {str(project)!r}; no such directory; "
+            "pass the directory of your PyOxidizer project"
+        )
+    if not bzl.is_file():
+        text = adopt.starter(args.app or _guess_app(project))
+        if not args.write:
+            print(
+                f"init: {project} has no pyoxidizer.bzl; `pyoxidizer-ssl init --write` "
+                "creates this one (pass --app NAME for the package the executable runs):",
+                file=sys.stderr,
+            )
+            print(text, end="")
+            return EXIT_NOTHING_DONE
+        package = _render(args, project / DEFAULT_OUT)
+        bzl.write_text(text)
+        print(f"wrote {bzl} and {package}; build with: pyoxidizer-ssl build")
+        return 0
+    before = bzl.read_text()
+    adoption = adopt.adopt(before, str(bzl))
     package = _render(args, project / DEFAULT_OUT)
-    print(
-        f"""wrote {project / DEFAULT_OUT}/pyoxidizer.bzl and {package}
-
-Add to {project / "pyoxidizer.bzl"} (load() paths resolve against the working directory, so
-run pyoxidizer from the project directory; build/ is generated, keep it out of git):
-
-    {LOAD_LINE}
-
-    def make_exe():
-        dist = pyoxidizer_ssl_distribution(vars = VARS)
-        config = dist.make_python_interpreter_config()
-        config.run_module = "myapp"
-        exe = pyoxidizer_ssl_executable(dist = dist, name = "myapp", config = config, vars = VARS)
-        # ... add your app's resources to exe as before ...
-        return exe
-
-Then build with:  pyoxidizer-ssl build [--distribution ARCHIVE.tar.zst] [TARGET...]"""
-    )
+    if not adoption.changes:
+        print(f"{bzl} already uses pyoxidizer-ssl; nothing to change (rendered {package})")
+        return 0
+    print(adopt.diff(before, adoption.text, "pyoxidizer.bzl"), end="")
+    for change in adoption.changes:
+        print(f"# {change}", file=sys.stderr)
+    if args.write:
+        bzl.write_text(adoption.text)
+        print(f"init: applied the edit to {bzl}; rendered {package}", file=sys.stderr)
+    else:
+        print(
+            f"init: rendered {package}; apply the edit with `pyoxidizer-ssl init --write` "
+            "(or `git apply`); then build from the project with `pyoxidizer-ssl build`",
+            file=sys.stderr,
+        )
     return 0
+
+
+def _guess_app(project: Path) -> str:
+    """The project's one top-level package, else its directory name as a package name."""
+    packages = sorted(
+        p.name
+        for p in project.iterdir()
+        if (p / "__init__.py").is_file() and p.name not in ("build", "tests", "test")
+    )
+    if len(packages) == 1:
+        return packages[0]
+    name = re.sub(r"\W", "_", project.resolve().name).lower().lstrip("0123456789_")
+    return name or "app"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -232,20 +300,47 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser(
         "init",
-        help="put pyoxidizer.bzl where the project can load() it and print the lines to add",
+        help="adopt pyoxidizer-ssl in the project's pyoxidizer.bzl (prints the edit as a diff)",
         description="Render into PROJECT/build/pyoxidizer-ssl (the .bzl and the bootstrap) and "
-        "print the load() line and macro call to add to the project's pyoxidizer.bzl.",
+        "print the edit that adopts it in PROJECT/pyoxidizer.bzl as a unified diff: a load() "
+        "line, default_python_distribution(...) -> pyoxidizer_ssl_distribution(vars = VARS, "
+        "...) with the same arguments, DIST.to_python_executable(...) -> "
+        "pyoxidizer_ssl_executable(dist = DIST, ..., vars = VARS). --write applies it. With no "
+        "pyoxidizer.bzl, prints a complete starter config (--write creates it; exit 1 without).",
     )
     p.add_argument(
         "--project", type=Path, default=Path("."), metavar="DIR", help="project (default: .)"
+    )
+    p.add_argument(
+        "--write",
+        action="store_true",
+        help="apply the edit to pyoxidizer.bzl (or create the starter config)",
+    )
+    p.add_argument(
+        "--app",
+        metavar="NAME",
+        help="for a starter config: the package the executable runs (default: the project's "
+        "one package, else the directory's name)",
     )
     _add_config_flags(p)
     p.set_defaults(func=_cmd_init)
     return parser
 
 
+def _usage_error(exc: Exception) -> bool:
+    """Is ``exc`` a mistake in the config or the command line (exit 2), not a bug?
+
+    ConfigError is; so is a plain ValueError written in the house format
+    ``<command or option>: invalid <field> ...`` (build.py's checks of --project and
+    --distribution). Any other exception is an internal error.
+    """
+    if isinstance(exc, ConfigError):
+        return True
+    return type(exc) is ValueError and _USAGE_FORMAT.match(str(exc)) is not None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the exit code."""
+    """Run the CLI; return the exit code (see EXIT_* and the epilog)."""
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     extra: list[str] = []
@@ -254,13 +349,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv, extra = argv[:cut], argv[cut + 1 :]
     args = parser.parse_args(argv)
     args.extra = extra
-    if args.command in ("build", "init") and args.config == Path("pyproject.toml"):
-        args.config = args.project / "pyproject.toml"
     try:
         code: int = args.func(args)
-    except (ConfigError, ValueError) as exc:
-        print(f"pyoxidizer-ssl {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    except Exception as exc:
+        if _usage_error(exc):
+            print(f"pyoxidizer-ssl {args.command}: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        print(
+            f"pyoxidizer-ssl {args.command}: internal error: {type(exc).__name__}: {exc}; "
+            "this is a bug in pyoxidizer-ssl, please report it "
+            f"(set {TRACEBACK_VARIABLE}=1 to print where it happened)",
+            file=sys.stderr,
+        )
+        if os.environ.get(TRACEBACK_VARIABLE) == "1":
+            traceback.print_exception(type(exc), exc, exc.__traceback__)
+        return EXIT_INTERNAL
     return code
 
 

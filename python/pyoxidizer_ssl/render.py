@@ -19,8 +19,8 @@ import jinja2
 
 from . import x509
 from .config import Config
+from .extra_ca import load_extra_ca
 from .paths import bzl_file, package_dir, templates_dir
-from .pem import load_extra_ca
 
 RUNTIME_PACKAGE = "pyoxidizer_ssl_bootstrap"
 DEFAULT_OUT = Path("build") / "pyoxidizer-ssl"

@@ -14,11 +14,8 @@ redirect, swap, re-create or shrink what a context looks into.
 - Checked at every new context (one fstat): if the directory was emptied or removed (tmpfiles,
   logind's RemoveIPC), it is rebuilt and the new one put under the same descriptor, which heals
   existing contexts too. Until then they fail closed; they never trust anything new.
-- Held with a shared flock, which systemd-tmpfiles honours. A forked child takes its own lock at
-  fork; at exit the last holder removes it (files unlinked through the descriptor, never
-  following a link), at a normal exit or at SIGTERM where the app set no handler. Leftovers of
-  killed runs are never reused: the next run of the same user removes them once no process
-  holds them and they are older than a minute.
+- Held with a shared flock, which systemd-tmpfiles honours; removed by the last holder, never
+  reused (``_cleanup``).
 """
 
 from __future__ import annotations
@@ -26,7 +23,7 @@ from __future__ import annotations
 import os
 import stat
 
-from . import _platform
+from . import _cleanup, _platform
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
@@ -34,17 +31,14 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
 
     Note = Callable[[str], None]
 
-PREFIX = "pyoxidizer-ssl-"
-STALE_SECONDS = 60  # a younger unlocked directory may be one another run is still setting up
+PREFIX = _cleanup.PREFIX
 _HIGH_FD = 512  # descriptors from here up are rarely reused by an app closing what it does not own
-_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIR_FLAGS = _cleanup.DIR_FLAGS
+_NOFOLLOW = _cleanup.NOFOLLOW
 _FILE_FLAGS = (
     os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 ) | getattr(os, "O_BINARY", 0)
 _BY_FD = os.mkdir in os.supports_dir_fd and os.unlink in os.supports_dir_fd
-
-_live: list[PrivateDir] = []  # every directory this process holds, for fork and exit
 
 
 class Refused(OSError):
@@ -71,6 +65,7 @@ class PrivateDir:
         self.files = files
         self.prefix = prefix
         self.pid = os.getpid()
+        self.spare: int | None = None  # the next forked child's lock, between fork's hooks
         self.ident = (0, 0)
         self.mtime = 0
         self.remember()
@@ -79,6 +74,16 @@ class PrivateDir:
         return os.fstat(self.fd) if self.fd is not None else os.stat(self.real_path)
 
     def remember(self) -> None:
+        """Record what it is now. Its mtime is first set a second back: any later change to
+        its entries sets it to the present, so even a change within the file system's clock
+        tick (coarse on tmpfs) is seen."""
+        import time
+
+        past = time.time_ns() - 1_000_000_000
+        target: int | str = (
+            self.fd if self.fd is not None and os.utime in os.supports_fd else (self.real_path)
+        )
+        os.utime(target, ns=(past, past))
         info = self._stat()
         self.ident = (info.st_dev, info.st_ino)
         self.mtime = info.st_mtime_ns
@@ -107,13 +112,13 @@ class PrivateDir:
             info = None
         if info is None or (info.st_dev, info.st_ino) != self.ident:
             note(f"private directory {self.path!r}: no longer ours; making a new one")
-            _forget(self)
+            _cleanup.forget(self)
             return False
         note(f"private directory {self.path!r} was emptied or removed from outside; rebuilding")
         if self.fd is not None and self.path == _fd_path(self.fd) and self._heal(note):
             return True
         self.close()
-        _forget(self)
+        _cleanup.forget(self)
         return False
 
     def _heal(self, note: Note) -> bool:
@@ -125,10 +130,10 @@ class PrivateDir:
         old = (self.parent, self.name, self.ident)
         os.dup2(fresh.fd, self.fd, inheritable=False)
         os.close(fresh.fd)
-        _forget(fresh)
+        _cleanup.forget(fresh)
         self.parent, self.name, self.real_path = fresh.parent, fresh.name, fresh.real_path
         self.remember()
-        _remove_by_name(*old)
+        _cleanup.remove_by_name(*old)
         note(f"private directory rebuilt as {self.real_path!r} behind {self.path!r}")
         return True
 
@@ -136,23 +141,43 @@ class PrivateDir:
         """True when the real path stays unclaimable by others even after it is removed."""
         return private_chain(self.real_path)
 
-    def reown(self) -> None:
-        """In a forked child: hold the directory through a lock of the child's own."""
-        if self.fd is not None:
-            import fcntl
+    def before_fork(self) -> None:
+        """In the parent, just before fork: a lock of the child's own, taken while the parent
+        still holds its own, so no exit of the parent can ever find the directory unheld."""
+        self.spare = None
+        if self.fd is None:
+            return
+        import fcntl
 
-            mine = os.open(".", _DIR_FLAGS, dir_fd=self.fd)
-            fcntl.flock(mine, fcntl.LOCK_SH)
-            os.dup2(mine, self.fd, inheritable=False)
-            os.close(mine)
-        self.pid = os.getpid()
+        spare = os.open(".", _DIR_FLAGS, dir_fd=self.fd)  # a new description, a lock of its own
+        try:
+            fcntl.flock(spare, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            os.close(spare)
+            return
+        self.spare = spare
+
+    def after_fork(self, child: bool) -> None:
+        """The child holds the directory by the spare lock; the parent lets go of its copy."""
+        spare, self.spare = self.spare, None
+        if not child:
+            if spare is not None:
+                os.close(spare)
+        elif spare is None or self.fd is None:
+            self.pid = -1  # not held by a lock of its own: never removed from the child
+        else:
+            os.dup2(spare, self.fd, inheritable=False)
+            os.close(spare)
+            self.pid = os.getpid()
 
     def close(self) -> None:
         """Remove the directory unless another process still holds it; the last holder does."""
+        _cleanup.forget(self)
         if self.pid != os.getpid():
             return
+        self.pid = -1  # closed: never again
         if self.fd is None:  # no descriptors for directories here (Windows): by name
-            _remove_tree_by_name(self.real_path)
+            _cleanup.remove_tree_by_name(self.real_path)
             return
         import fcntl
 
@@ -160,8 +185,8 @@ class PrivateDir:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             info = os.fstat(self.fd)
             if (info.st_dev, info.st_ino) == self.ident:
-                _empty(self.fd)
-                _remove_by_name(self.parent, self.name, self.ident)
+                _cleanup.empty(self.fd)
+                _cleanup.remove_by_name(self.parent, self.name, self.ident)
         except OSError:
             pass  # held by another process, or already gone
         finally:
@@ -183,8 +208,8 @@ def create(files: list[tuple[str, bytes]], note: Note, prefix: str = PREFIX) -> 
         except OSError as exc:
             note(f"private directory: {parent!r} passed over: {exc.strerror or exc}")
             continue
-        _live.append(made)
-        _on_first_directory(note)
+        _cleanup.live.append(made)
+        _cleanup.on_first_directory(note)
         return made
     note(
         "no private temporary directory: loading certificates per context instead "
@@ -236,7 +261,7 @@ def _make_in(parent: str, files: list[tuple[str, bytes]], prefix: str, note: Not
         why = unsafe_parent(os.fstat(parent_fd))
         if why:
             raise Refused(why)
-        _sweep_stale(parent_fd, note)
+        _cleanup.sweep_stale(parent_fd, note)
         name = _mkdir_unique(parent_fd, prefix)
         fd = os.open(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=parent_fd)
     finally:
@@ -256,8 +281,8 @@ def _make_in(parent: str, files: list[tuple[str, bytes]], prefix: str, note: Not
             _write_new(file_name, data, fd)
         return PrivateDir(parent, name, fd, path, files, prefix)
     except BaseException:
-        _empty(fd)
-        _remove_by_name(parent, name, (info.st_dev, info.st_ino))
+        _cleanup.empty(fd)
+        _cleanup.remove_by_name(parent, name, (info.st_dev, info.st_ino))
         os.close(fd)
         raise
 
@@ -305,123 +330,3 @@ def _write_all(fd: int, data: bytes) -> None:
             view = view[os.write(fd, view) :]
     finally:
         os.close(fd)
-
-
-def _empty(fd: int) -> None:
-    """Unlink every entry of the directory open at ``fd`` (unlink never follows a link)."""
-    for name in os.listdir(fd):
-        try:  # not contextlib.suppress: contextlib would be one more import here
-            os.unlink(name, dir_fd=fd)
-        except OSError:
-            pass
-
-
-def _remove_by_name(parent: str, name: str, ident: tuple[int, int]) -> None:
-    """rmdir parent/name, but only if it is still the directory ``ident`` names."""
-    try:
-        parent_fd = os.open(parent, _DIR_FLAGS)
-    except OSError:
-        return
-    try:
-        info = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
-        if (info.st_dev, info.st_ino) == ident:
-            os.rmdir(name, dir_fd=parent_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(parent_fd)
-
-
-def _remove_tree_by_name(path: str) -> None:
-    try:
-        for name in os.listdir(path):
-            os.unlink(os.path.join(path, name))
-        os.rmdir(path)
-    except OSError:
-        pass
-
-
-def _sweep_stale(parent_fd: int, note: Note) -> None:
-    """Remove our user's leftovers that no process holds (killed runs); never reuse them."""
-    import fcntl
-    import time
-
-    cutoff = time.time() - STALE_SECONDS
-    for name in os.listdir(parent_fd):
-        if not name.startswith(PREFIX):
-            continue
-        try:
-            info = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
-            if (
-                not stat.S_ISDIR(info.st_mode)
-                or info.st_uid != os.geteuid()
-                or info.st_mtime > cutoff
-            ):
-                continue
-            fd = os.open(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=parent_fd)
-        except OSError:
-            continue
-        try:
-            mine = os.fstat(fd)
-            if (mine.st_dev, mine.st_ino) != (info.st_dev, info.st_ino):
-                continue
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while any process holds it
-            _empty(fd)
-            os.rmdir(name, dir_fd=parent_fd)
-            note(f"private directory: removed {name!r}, left by an earlier run")
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
-
-
-_hooks_installed = False
-
-
-def _on_first_directory(note: Note) -> None:
-    """Once per process: clean up at exit and at SIGTERM; re-own directories in forked children."""
-    global _hooks_installed
-    if _hooks_installed:
-        return
-    _hooks_installed = True
-    import atexit
-
-    atexit.register(close_all)
-    if hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=_after_fork)
-    try:
-        import signal
-
-        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, _on_sigterm)
-            note("SIGTERM: private directories are removed before the process ends")
-    except (ValueError, OSError, AttributeError):  # not the main thread, or no SIGTERM
-        note("SIGTERM: no handler installed here; a later run removes what is left")
-
-
-def _forget(made: PrivateDir) -> None:
-    if made in _live:
-        _live.remove(made)
-
-
-def close_all() -> None:
-    for made in list(_live):
-        made.close()
-    del _live[:]
-
-
-def _after_fork() -> None:
-    for made in _live:
-        try:
-            made.reown()
-        except OSError:
-            made.pid = -1  # never remove from here what the parent still uses
-
-
-def _on_sigterm(signum: int, frame: object) -> None:
-    """Clean up, then die of SIGTERM exactly as without a handler (same status for the parent)."""
-    import signal
-
-    close_all()
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    os.kill(os.getpid(), signal.SIGTERM)

@@ -226,7 +226,10 @@ def certifi_bundle(note: Note | None = None) -> bytes | None:
     """
     import importlib.util
 
-    spec = importlib.util.find_spec("certifi")
+    try:
+        spec = importlib.util.find_spec("certifi")
+    except (ImportError, ValueError):  # a broken or half-removed certifi: no bundle
+        return None
     if spec is None or spec.loader is None:
         return None
     loader = spec.loader

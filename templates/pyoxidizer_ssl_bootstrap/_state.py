@@ -13,12 +13,14 @@ from __future__ import annotations
 import _thread
 import os
 
-from . import _data, _patches, _private_dir, _sources, _x509
+from . import _patches, _sources
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
     from types import ModuleType
     from typing import Any, Callable, Optional, Tuple
+
+    from . import _private_dir
 
     Load = Tuple[Optional[str], Optional[str], Optional[str]]  # (cafile, capath, cadata)
     Entry = Tuple[str, bytes, Optional[bytes]]  # (subject hash, PEM, DER)
@@ -104,6 +106,9 @@ class State:
             return plan
 
     def _build(self, decision: _sources.Decision) -> Plan:
+        # Loaded here, at the first context, not when ssl is imported: an app may never use TLS.
+        from . import _data, _private_dir
+
         entries: list[Entry] = []  # to lay out in the private directory
         whole: list[tuple[str | None, bytes | None]] = []  # bundles loaded as they are
         for path, data in decision.files:
@@ -137,6 +142,8 @@ class State:
 
     def _hash_bundle(self, path: str | None, data: bytes, certifi: bool) -> list[Entry] | None:
         """Return the bundle's (subject hash, PEM, DER), or None to load the file whole."""
+        from . import _data, _x509
+
         blocks = _x509.pem_blocks(data)
         skipped = _x509.count_certificate_markers(data) - len(blocks)
         label = path or "certifi"
@@ -218,6 +225,8 @@ class State:
 
     def certifi_copy(self, error: Exception) -> str:
         """certifi.where() failed under this importer: give it a private copy of the bundle."""
+        from . import _private_dir
+
         data = _sources.certifi_bundle(self.note)
         if not data:
             raise error
@@ -237,6 +246,8 @@ class State:
         every parent only we and root can write (it lasts while this process runs; after that
         a child's TLS fails closed, since no one else can create that name).
         """
+        from . import _data
+
         decision = self.decision()
         if decision.source in (None, "env", "truststore") or decision.native:
             self.note(f"export_env: nothing to export for source {decision.source!r}")

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import certifi
+import pytest
+
+from pyoxidizer_ssl import adopt, cli
 from support.certs import self_signed
 from support.env import clean_env
 
@@ -39,6 +44,7 @@ def test_render_default_out(tmp_path):
     assert proc.stdout.strip() == str(package.relative_to(tmp_path))
     assert sorted(p.name for p in package.iterdir()) == [
         "__init__.py",
+        "_cleanup.py",
         "_data.py",
         "_grpc.py",
         "_patches.py",
@@ -133,3 +139,126 @@ def test_expiring_extra_ca_warns_and_renders(tmp_path):
         f"warning: --extra-ca: extra_ca {str(path)!r} (Soon Root) expires on"
     )
     assert proc.stderr.rstrip().endswith("within 30 days; replace it before then")
+
+
+def test_explicit_config_is_honoured_with_project(tmp_path):
+    """--config is used as given, also for build and init (not redirected into PROJECT)."""
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[tool.pyoxidizer-ssl]\ntrust = ["system"]\n')
+    (tmp_path / "pyproject.toml").write_text('[tool.pyoxidizer-ssl]\ntrust = ["certifi"]\n')
+    init = project / "build/pyoxidizer-ssl/pyoxidizer_ssl_bootstrap/__init__.py"
+    proc = _cli("init", "--project", "proj", "--write", "--app", "p", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "TRUST = ('system',)" in init.read_text()  # default: PROJECT/pyproject.toml
+    proc = _cli("init", "--config", "pyproject.toml", "--project", "proj", "--write", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "TRUST = ('certifi',)" in init.read_text()
+    proc = _cli("init", "--config", "none.toml", "--project", "proj", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr  # a missing file means all defaults
+    assert "TRUST = ('env', 'system', 'certifi')" in init.read_text()
+
+
+@pytest.mark.parametrize("error", [RuntimeError("boom"), ValueError("boom"), KeyError("k")])
+def test_internal_error_is_not_a_usage_error(error, tmp_path, monkeypatch, capsys):
+    def broken(config, out):
+        raise error
+
+    monkeypatch.setattr(cli, "render", broken)
+    monkeypatch.delenv(cli.TRACEBACK_VARIABLE, raising=False)
+    assert cli.main(["render", "--out", str(tmp_path)]) == cli.EXIT_INTERNAL == 70
+    err = capsys.readouterr().err
+    assert err == (
+        f"pyoxidizer-ssl render: internal error: {type(error).__name__}: {error}; this is a bug "
+        "in pyoxidizer-ssl, please report it (set PYOXIDIZER_SSL_TRACEBACK=1 to print where "
+        "it happened)\n"
+    )
+    monkeypatch.setenv(cli.TRACEBACK_VARIABLE, "1")
+    assert cli.main(["render", "--out", str(tmp_path)]) == 70
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+def test_doctor_check_that_cannot_run_is_a_message_not_a_traceback(tmp_path):
+    proc = _cli("doctor", "--python", shutil.which("false") or "/bin/false", cwd=tmp_path)
+    assert proc.returncode == 3 and proc.stdout == ""
+    assert proc.stderr.startswith("pyoxidizer-ssl doctor: error: the check interpreter ")
+    assert "failed (exit 1)" in proc.stderr and "Traceback" not in proc.stderr
+    proc = _cli("doctor", "--python", str(tmp_path / "nope"), cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr == (
+        f"pyoxidizer-ssl doctor: error: --python: invalid interpreter "
+        f"'{tmp_path / 'nope'}'; it cannot be run (No such file or directory); "
+        "pass a Python 3.8+ executable\n"
+    )
+
+
+def test_doctor_says_the_answer_comes_from_this_shell(tmp_path):
+    """With SSL_CERT_FILE set, doctor counts its certificates and shows the run without it."""
+    bundle = Path(certifi.where())
+    count = bundle.read_bytes().count(b"-----BEGIN CERTIFICATE-----")
+    args = ("doctor", "--trust", "env,certifi")
+    proc = _cli(*args, "--json", cwd=tmp_path, SSL_CERT_FILE=str(bundle))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["source"] == "env"
+    assert report["env_certificates"] == {"SSL_CERT_FILE": count}
+    assert report["shell_env"] == {"SSL_CERT_FILE": str(bundle)}
+    assert report["without_env"]["source"] == "certifi"
+    human = _cli(*args, cwd=tmp_path, SSL_CERT_FILE=str(bundle)).stdout.splitlines()
+    assert f"certificates: {count} in SSL_CERT_FILE" in human
+    assert (
+        "note: this answer comes from this shell's SSL_CERT_FILE; started without them, the "
+        f"binary would trust: certifi (certifi (embedded)), {count} certificates"
+    ) in human
+    plain = json.loads(_cli(*args, "--json", cwd=tmp_path).stdout)
+    assert "shell_env" not in plain and "env_certificates" not in plain
+
+
+def test_init_without_pyoxidizer_bzl_says_so(tmp_path):
+    (tmp_path / "myapp").mkdir()
+    (tmp_path / "myapp" / "__init__.py").write_text("")
+    proc = _cli("init", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("init: . has no pyoxidizer.bzl; `pyoxidizer-ssl init --write`")
+    assert proc.stdout == adopt.starter("myapp")
+    assert not (tmp_path / "pyoxidizer.bzl").exists()
+    proc = _cli("init", "--write", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "pyoxidizer.bzl").read_text() == adopt.starter("myapp")
+
+
+def test_init_prints_the_edit_and_writes_it(tmp_path):
+    before = "def make_exe(dist):\n    return dist.to_python_executable(name = 'a')\n"
+    bzl = tmp_path / "pyoxidizer.bzl"
+    bzl.write_text(before)
+    after = adopt.adopt(before).text
+    proc = _cli("init", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == adopt.diff(before, after, "pyoxidizer.bzl")
+    assert bzl.read_text() == before  # printed, not applied
+    assert (tmp_path / "build/pyoxidizer-ssl/pyoxidizer.bzl").is_file()
+    patch = subprocess.run(
+        ["git", "apply", "--check", "-"],
+        input=proc.stdout,
+        cwd=tmp_path,
+        env=clean_env(str(tmp_path)),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert patch.returncode == 0, patch.stderr  # the diff applies as it is
+    proc = _cli("init", "--write", cwd=tmp_path)
+    assert proc.returncode == 0 and bzl.read_text() == after
+    again = _cli("init", cwd=tmp_path)
+    assert again.returncode == 0
+    assert again.stdout.startswith("pyoxidizer.bzl already uses pyoxidizer-ssl; nothing to change")
+
+
+def test_init_on_a_config_it_cannot_edit(tmp_path):
+    (tmp_path / "pyoxidizer.bzl").write_text("def f():\n    return 1\n")
+    proc = _cli("init", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(
+        "pyoxidizer-ssl init: error: init: invalid pyoxidizer.bzl 'pyoxidizer.bzl'; it calls no "
+        "DIST.to_python_executable()"
+    )

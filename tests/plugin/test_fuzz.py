@@ -10,7 +10,7 @@ import certifi
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pyoxidizer_ssl import certinfo, config, pem, x509
+from pyoxidizer_ssl import certinfo, config, extra_ca, x509
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ROOTS = x509.pem_blocks(Path(certifi.where()).read_bytes())
@@ -76,7 +76,7 @@ def test_pem_validator_accepts_or_names_the_file(data):
         path = Path(tmp) / "ca.pem"
         path.write_bytes(data)
         try:
-            cas, _ = pem.load_extra_ca((path,), "tool.pyoxidizer-ssl")
+            cas, _ = extra_ca.load_extra_ca((path,), "tool.pyoxidizer-ssl")
         except ValueError as exc:
             assert str(exc).startswith(f"tool.pyoxidizer-ssl: invalid extra_ca {str(path)!r}")
         else:

@@ -91,14 +91,24 @@ def test_cert_info_tells_leaf_from_ca():
 
 
 def test_pem_blocks_skips_other_blocks_and_keeps_trusted_certificates():
+    """A real TRUSTED CERTIFICATE (openssl -trustout: the certificate, then its X509_CERT_AUX
+    trailer with the trust settings) hashes like the plain certificate, as OpenSSL does."""
     pem = _cert(ODD_NAMES["upper and spaces"])
-    trusted = pem.replace(b"BEGIN CERTIFICATE", b"BEGIN TRUSTED CERTIFICATE").replace(
-        b"END CERTIFICATE", b"END TRUSTED CERTIFICATE"
-    )
+    trusted = subprocess.run(
+        ["openssl", "x509", "-addtrust", "serverAuth", "-setalias", "corp", "-trustout"],
+        input=pem,
+        env=clean_env("/nonexistent"),
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert trusted.startswith(b"-----BEGIN TRUSTED CERTIFICATE-----")
     text = b"junk\n-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" + pem + trusted
-    blocks = x509.pem_blocks(text)
-    assert [pem_block for pem_block, _ in blocks] == [pem, trusted]
-    assert blocks[0][1] == blocks[1][1]
+    (plain_pem, plain_der), (trusted_pem, trusted_der) = x509.pem_blocks(text)
+    assert (plain_pem.strip(), trusted_pem.strip()) == (pem.strip(), trusted.strip())
+    assert trusted_der.startswith(plain_der) and len(trusted_der) > len(plain_der)  # the trailer
+    assert x509.count_certificate_markers(text) == 2
+    assert x509.subject_hash(trusted_der) == x509.subject_hash(plain_der)
+    assert _openssl_hashes([trusted]) == [x509.subject_hash(trusted_der)]
 
 
 @pytest.mark.parametrize("der", [b"", b"\x30", b"\x30\x84\xff\xff\xff\xff", b"\x02\x01\x00"])

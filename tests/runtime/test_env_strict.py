@@ -54,25 +54,6 @@ def test_env_file_only_excludes_openssl_default_dir(
     assert stock.get("status") == 200, stock  # what strictness changes
 
 
-@pytest.mark.parametrize("client", ["urllib", "requests", "httpx"])
-def test_env_file_is_used(client, tmp_path, home, server, ca, bundle_pem, render_bootstrap):
-    mine = tmp_path / "mine.pem"
-    ca.cert_pem.write_to_path(str(mine))
-    boot = render_bootstrap()
-    result = request_in_layout(
-        "no-store",
-        tmp_path / "ns",
-        home,
-        server,
-        bundle_pem,
-        boot,
-        client=client,
-        SSL_CERT_FILE=str(mine),
-    )
-    assert result.get("status") == 200, result
-    assert result["source"] == "env" and result["cafile"] == str(mine)
-
-
 def _certs_dir(tmp_path, ca, home, hashed):
     """A directory holding the test CA, hashed by the real `openssl rehash` or not."""
     certs = tmp_path / "certs"
@@ -83,21 +64,37 @@ def _certs_dir(tmp_path, ca, home, hashed):
     return certs
 
 
-def test_env_dir_is_used(tmp_path, home, server, ca, bundle_pem, render_bootstrap):
-    certs = _certs_dir(tmp_path, ca, home, hashed=True)
-    boot = render_bootstrap()
+@pytest.mark.parametrize(
+    ("variable", "client"),
+    [
+        ("SSL_CERT_FILE", "urllib"),
+        ("SSL_CERT_FILE", "requests"),
+        ("SSL_CERT_FILE", "httpx"),
+        ("SSL_CERT_DIR", "requests"),
+    ],
+)
+def test_env_setting_is_used(
+    variable, client, tmp_path, home, server, ca, bundle_pem, render_bootstrap
+):
+    """No store at all: only the env file or hashed directory holds the CA."""
+    if variable == "SSL_CERT_FILE":
+        where = tmp_path / "mine.pem"
+        ca.cert_pem.write_to_path(str(where))
+    else:
+        where = _certs_dir(tmp_path, ca, home, hashed=True)
     result = request_in_layout(
         "no-store",
         tmp_path / "ns",
         home,
         server,
         bundle_pem,
-        boot,
-        client="requests",
-        SSL_CERT_DIR=str(certs),
+        render_bootstrap(),
+        client=client,
+        **{variable: str(where)},
     )
     assert result.get("status") == 200, result
-    assert result["source"] == "env" and str(certs) in result["capath"]
+    loaded = result["cafile"] if variable == "SSL_CERT_FILE" else result["capath"]
+    assert result["source"] == "env" and str(where) in loaded
 
 
 def test_unhashed_env_dir_is_unusable_and_strict(

@@ -14,6 +14,7 @@ from support.resources import list_resources
 SHIM = "__import__('pyoxidizer_ssl_bootstrap').main()"
 BOOTSTRAP_MODULES = [
     "",
+    "._cleanup",
     "._data",
     "._patches",
     "._platform",

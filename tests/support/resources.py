@@ -23,6 +23,11 @@ for r in finder.indexed_resources():
         "bytecode": r.in_memory_bytecode is not None,
         "package_resources": sorted(data),
         "is_package": r.is_package,
+        "lib": [str(p) for p in (r.relative_path_module_source, r.relative_path_module_bytecode)
+                if p is not None],
+        "lib_package_resources": {
+            k: str(v) for k, v in (r.relative_path_package_resources or {}).items()
+        },
     }
 print(json.dumps(out))
 """
@@ -31,7 +36,9 @@ print(json.dumps(out))
 def list_resources(
     python: str, oxidized: Path, blob: Path, home: str
 ) -> dict[str, dict[str, object]]:
-    """{resource name: {source, bytecode, package_resources, is_package}} of a packed blob."""
+    """{resource name: {source, bytecode, package_resources, is_package, lib,
+    lib_package_resources}} of a packed blob: what is in memory, and the lib/ paths (relative to
+    the binary) of what is on disk."""
     proc = subprocess.run(
         [python, "-S", "-I", "-c", _LIST, str(oxidized), str(blob)],
         env=clean_env(home),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import certinfo, x509
+from .config import ConfigError
 
 MAX_CA_FILE_BYTES = 1024 * 1024
 EXPIRY_WARNING_DAYS = 30
@@ -19,12 +20,10 @@ EXPIRY_WARNING_DAYS = 30
 
 @dataclass(frozen=True)
 class ExtraCA:
-    """One corporate root to embed: its PEM, OpenSSL subject hash and where it came from."""
+    """One corporate root to embed: its PEM and OpenSSL subject hash."""
 
     pem: str
     subject_hash: str
-    subject: str
-    source: str
 
 
 def _utc(t: tuple[int, int, int, int, int, int]) -> dt.datetime:
@@ -34,23 +33,23 @@ def _utc(t: tuple[int, int, int, int, int, int]) -> dt.datetime:
 def _read(path: Path, where: str) -> bytes:
     fix = "must be a readable PEM file of CA certificates"
     if not path.exists():
-        raise ValueError(f"{where}: invalid extra_ca {str(path)!r}; file not found; {fix}")
+        raise ConfigError(f"{where}: invalid extra_ca {str(path)!r}; file not found; {fix}")
     if path.is_dir():
-        raise ValueError(f"{where}: invalid extra_ca {str(path)!r}; it is a directory; {fix}")
+        raise ConfigError(f"{where}: invalid extra_ca {str(path)!r}; it is a directory; {fix}")
     size = path.stat().st_size
     if size > MAX_CA_FILE_BYTES:
-        raise ValueError(
+        raise ConfigError(
             f"{where}: invalid extra_ca {str(path)!r}; {size} bytes is over the limit of "
             f"{MAX_CA_FILE_BYTES} bytes; pass only the CA certificates you need"
         )
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ValueError(
+        raise ConfigError(
             f"{where}: invalid extra_ca {str(path)!r}; cannot read it ({exc.strerror}); {fix}"
         ) from None
     if not data.strip():
-        raise ValueError(f"{where}: invalid extra_ca {str(path)!r}; the file is empty; {fix}")
+        raise ConfigError(f"{where}: invalid extra_ca {str(path)!r}; the file is empty; {fix}")
     return data
 
 
@@ -59,7 +58,7 @@ def _certificates(data: bytes, name: str, where: str) -> list[bytes]:
         try:  # a single DER certificate is accepted as it is
             certinfo.cert_info(data)
         except ValueError:
-            raise ValueError(
+            raise ConfigError(
                 f"{where}: invalid extra_ca {name!r}; not PEM and not a DER certificate; "
                 "must hold '-----BEGIN CERTIFICATE-----' blocks"
             ) from None
@@ -67,7 +66,7 @@ def _certificates(data: bytes, name: str, where: str) -> list[bytes]:
     ders = [der for _, der in x509.pem_blocks(data)]
     if not ders:
         labels = "a private key" if b"PRIVATE KEY-----" in data else "no certificate"
-        raise ValueError(
+        raise ConfigError(
             f"{where}: invalid extra_ca {name!r}; the PEM holds {labels}; "
             "must hold '-----BEGIN CERTIFICATE-----' blocks of CA certificates"
         )
@@ -87,19 +86,19 @@ def load_extra_ca(
             try:
                 info = certinfo.cert_info(der)
             except ValueError as exc:
-                raise ValueError(
+                raise ConfigError(
                     f"{where}: invalid extra_ca {name!r}; a certificate does not parse ({exc}); "
                     "must hold well-formed X.509 CA certificates"
                 ) from None
             label = f"{name!r} ({info.subject})"
             if not info.is_ca:
-                raise ValueError(
+                raise ConfigError(
                     f"{where}: invalid extra_ca {label}; it is not a CA certificate "
                     "(basicConstraints CA:FALSE or absent); pass the issuing root, not a leaf"
                 )
             not_after = _utc(info.not_after)
             if not_after <= now:
-                raise ValueError(
+                raise ConfigError(
                     f"{where}: invalid extra_ca {label}; it expired on {not_after:%Y-%m-%d}; "
                     "pass a current CA certificate"
                 )
@@ -110,5 +109,5 @@ def load_extra_ca(
                 )
             if der not in found:
                 pem = certinfo.der_to_pem(der).decode("ascii")
-                found[der] = ExtraCA(pem, info.subject_hash, info.subject, name)
+                found[der] = ExtraCA(pem, info.subject_hash)
     return list(found.values()), warnings

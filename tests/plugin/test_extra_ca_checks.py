@@ -12,7 +12,7 @@ import trustme
 from cryptography import x509 as cx
 from cryptography.hazmat.primitives import serialization
 
-from pyoxidizer_ssl import pem
+from pyoxidizer_ssl import extra_ca
 from support.certs import self_signed
 from support.env import clean_env, honour_file_modes
 
@@ -28,7 +28,7 @@ def _ca(days_valid: float, tmp_path: Path, name: str = "ca.pem") -> Path:
 
 def _error(path: Path) -> str:
     with pytest.raises(ValueError) as err:
-        pem.load_extra_ca((path,), W)
+        extra_ca.load_extra_ca((path,), W)
     return str(err.value)
 
 
@@ -36,7 +36,7 @@ def test_good_ca_is_loaded_and_duplicates_are_dropped(tmp_path):
     ca = trustme.CA()
     path = tmp_path / "ca.pem"
     path.write_bytes(ca.cert_pem.bytes() * 2)
-    cas, warnings = pem.load_extra_ca((path, path), W)
+    cas, warnings = extra_ca.load_extra_ca((path, path), W)
     assert len(cas) == 1 and warnings == []
 
 
@@ -45,7 +45,7 @@ def test_der_is_accepted(tmp_path):
     der = cx.load_pem_x509_certificate(ca.cert_pem.bytes()).public_bytes(serialization.Encoding.DER)
     path = tmp_path / "ca.der"
     path.write_bytes(der)
-    (entry,), _ = pem.load_extra_ca((path,), W)
+    (entry,), _ = extra_ca.load_extra_ca((path,), W)
     assert entry.pem.startswith("-----BEGIN CERTIFICATE-----")
 
 
@@ -132,7 +132,7 @@ def test_expired(tmp_path):
 
 def test_expiring_soon_warns(tmp_path):
     path = _ca(10, tmp_path)
-    cas, warnings = pem.load_extra_ca((path,), W)
+    cas, warnings = extra_ca.load_extra_ca((path,), W)
     assert len(cas) == 1
     (warning,) = warnings
     assert "(Corp Root) expires on" in warning and "within 30 days; replace it" in warning

@@ -1,0 +1,104 @@
+"""The private directory, in process and without root: modes, naming, healing, cleanup."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+
+import pytest
+
+FILES = [("0d2a4c1e.0", b"first\n"), ("0d2a4c1e.1", b"second\n"), ("5f0b62ea.0", b"third\n")]
+
+
+@pytest.fixture
+def private(runtime, monkeypatch, tmp_path):
+    """``_private_dir`` making its directories under tmp_path/parent (mode 0700, ours)."""
+    from pyoxidizer_ssl_bootstrap import _platform, _private_dir
+
+    parent = tmp_path / "parent"
+    parent.mkdir(mode=0o700)
+    monkeypatch.setattr(_platform, "TEMP_PARENTS", ("$TEST_PARENT",))
+    monkeypatch.setenv("TEST_PARENT", str(parent))
+    return _private_dir
+
+
+def _made(private, trace):
+    made = private.create(FILES, trace)
+    assert made is not None, trace
+    return made
+
+
+def test_private_modes_and_fresh_names_even_under_umask_0(private, trace):
+    old = os.umask(0)
+    try:
+        first, second = _made(private, trace), _made(private, trace)
+    finally:
+        os.umask(old)
+    assert first.real_path != second.real_path
+    assert stat.S_IMODE(os.stat(first.real_path).st_mode) == 0o700
+    for name, data in FILES:
+        path = os.path.join(first.real_path, name)
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        with open(path, "rb") as f:
+            assert f.read() == data
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/fd is Linux's")
+def test_contexts_get_a_path_that_names_the_descriptor(private, trace):
+    made = _made(private, trace)
+    assert made.path == f"/proc/self/fd/{made.fd}" and made.fd >= 512
+    assert os.path.realpath(made.path) == made.real_path
+    assert sorted(os.listdir(made.path)) == [name for name, _ in FILES]
+
+
+def test_removed_directory_is_rebuilt_behind_the_same_path(private, trace):
+    made = _made(private, trace)
+    path, old = made.path, made.real_path
+    for name, _ in FILES:
+        os.unlink(os.path.join(old, name))
+    os.rmdir(old)
+    assert not made.intact()
+    assert made.repair(trace)
+    assert made.path == path and made.real_path != old
+    assert sorted(os.listdir(path)) == [name for name, _ in FILES]
+    assert made.intact()
+
+
+def test_one_deleted_file_is_noticed(private, trace):
+    made = _made(private, trace)
+    assert made.intact()
+    os.unlink(os.path.join(made.real_path, FILES[1][0]))  # within the same clock tick
+    assert not made.intact()
+
+
+def test_close_removes_it_and_nothing_else(private, trace, tmp_path):
+    made = _made(private, trace)
+    keep = tmp_path / "parent" / "someone-elses"
+    keep.mkdir()
+    made.close()
+    assert not os.path.exists(made.real_path)
+    assert keep.exists()
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o770])
+def test_parent_writable_by_others_without_sticky_bit_is_refused(private, trace, tmp_path, mode):
+    (tmp_path / "parent").chmod(mode)
+    assert private.create(FILES, trace) is None
+    assert trace.has("passed over: writable by other users without the sticky bit")
+    assert trace.has("loading certificates per context instead (same trust, slower)")
+    assert os.listdir(tmp_path / "parent") == []
+
+
+def test_sticky_world_writable_parent_is_accepted_but_not_exportable(private, trace, tmp_path):
+    (tmp_path / "parent").chmod(0o1777)
+    made = _made(private, trace)
+    assert not made.exportable()  # the name could be taken once it is gone
+
+
+def test_private_chain(private, tmp_path):
+    private_dir = tmp_path / "a" / "b"
+    private_dir.mkdir(parents=True)
+    # tmp_path itself lies under /tmp (sticky, world-writable): never a private chain.
+    assert private.private_chain(str(private_dir)) is False
+    assert private.private_chain("/") is True

@@ -1,0 +1,109 @@
+"""The sources, in process and without root: known store paths pointed at tmp_path."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+@pytest.fixture
+def host(tmp_path):
+    """Where the test's host file system starts: every store path is looked for under it."""
+    return tmp_path / "host"
+
+
+@pytest.fixture
+def sources(runtime, monkeypatch, host):
+    """``_sources`` with OpenSSL's defaults and every known store path under ``host``."""
+    from pyoxidizer_ssl_bootstrap import _platform, _sources
+
+    root = host
+    paths = ("/etc/ssl/cert.pem", "/etc/ssl/certs")
+    fake = ("SSL_CERT_FILE", str(root) + paths[0], "SSL_CERT_DIR", str(root) + paths[1])
+    monkeypatch.setattr("_ssl.get_default_verify_paths", lambda: fake)
+    monkeypatch.setattr(_platform, "CA_FILES", tuple(str(root) + p for p in _platform.CA_FILES))
+    monkeypatch.setattr(_platform, "CA_DIRS", tuple(str(root) + p for p in _platform.CA_DIRS))
+    monkeypatch.setattr(_platform, "NATIVE_STORE", False)
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    return _sources
+
+
+def _put(root, path, data):
+    target = root / path.lstrip("/")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return str(target)
+
+
+def test_system_takes_the_first_known_bundle(sources, host, trace, ca_pem_bytes):
+    path = _put(host, "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", ca_pem_bytes)
+    _put(host, "/etc/ssl/ca-bundle.pem", ca_pem_bytes)  # later in the list
+    decision = sources.decide(("env", "system", "certifi"), (None, None), trace)
+    assert (decision.source, decision.origin, decision.usable) == ("system", path, True)
+    assert trace.has(f"decision: system ({path})")
+
+
+def test_system_skips_garbage_then_certifi_when_no_store(sources, host, trace):
+    _put(host, "/etc/ssl/cert.pem", b"not a bundle\n")
+    decision = sources.decide(("system", "certifi"), (None, None), trace)
+    assert decision.source == "certifi" and decision.certifi
+    assert trace.has("no PEM certificates in it; skipped")
+    assert trace.has("system: no certificate store found on this host")
+
+
+def test_system_uses_a_hashed_directory(sources, host, trace, ca_pem_bytes):
+    from pyoxidizer_ssl import x509
+
+    ((_, der),) = x509.pem_blocks(ca_pem_bytes)
+    _put(host, f"/var/lib/ca-certificates/openssl/{x509.subject_hash(der)}.0", ca_pem_bytes)
+    decision = sources.decide(("system",), (None, None), trace)
+    assert decision.dirs == [str(host / "var/lib/ca-certificates/openssl")]
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        (("", None), "env: SSL_CERT_FILE '': No such file or directory; skipped"),
+        (("/dev/zero", None), "not a regular file; skipped"),
+        ((None, "/nonexistent"), "env: SSL_CERT_DIR '/nonexistent'"),
+    ],
+)
+def test_env_is_strict(sources, host, trace, ca_pem_bytes, setting, expected):
+    """ "" counts as set (as for OpenSSL); nothing usable never widens to the system store."""
+    _put(host, "/etc/ssl/cert.pem", ca_pem_bytes)
+    decision = sources.decide(("env", "system", "certifi"), setting, trace)
+    assert (decision.source, decision.usable) == ("env", False)
+    assert trace.has(expected) and trace.has("never widened")
+
+
+def test_env_fault_of_any_kind_never_widens(sources, trace, monkeypatch, tmp_path, ca_pem_bytes):
+    bundle = _put(tmp_path, "/env.pem", ca_pem_bytes)
+
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(sources, "read_bundle", out_of_memory)
+    decision = sources.decide(("env", "system", "certifi"), (bundle, None), trace)
+    assert (decision.source, decision.usable) == ("env", False)
+    assert trace.has("env: failed (MemoryError()); nothing trusted from it, no other source tried")
+
+
+def test_read_env_counts_empty_as_set_and_skips_our_exports(sources, trace, monkeypatch):
+    monkeypatch.setenv("SSL_CERT_FILE", "")
+    monkeypatch.setenv("SSL_CERT_DIR", "/ours")
+    assert sources.read_env({"SSL_CERT_DIR": "/ours"}, trace) == ("", None)
+
+
+def test_read_env_ignores_ssl_cert_in_a_setuid_process(sources, trace, monkeypatch):
+    monkeypatch.setenv("SSL_CERT_FILE", "/caller/chose/this.pem")
+    monkeypatch.setattr(os, "geteuid", lambda: os.getuid() + 1)
+    assert sources.read_env({}, trace) == (None, None)
+    assert trace.has("running setuid/setgid: SSL_CERT_FILE/SSL_CERT_DIR ignored")
+
+
+def test_every_trust_name_has_a_source(sources):
+    from pyoxidizer_ssl.config import TRUST_SOURCES
+
+    assert set(sources.SOURCES) == set(TRUST_SOURCES)
