@@ -128,3 +128,70 @@ def test_a_failing_patch_is_traced_not_raised(state, trace):
 def test_flags_mean_on_only_for_1_true_yes_on(runtime, monkeypatch, value, on):
     monkeypatch.setenv("PYOXIDIZER_SSL_TEST_FLAG", value)
     assert runtime._flag("PYOXIDIZER_SSL_TEST_FLAG") is on
+
+
+def test_vendored_certifi_handed_out_before_the_patch_is_still_certifi(
+    state, patched, server, tmp_path, corp_ca
+):
+    """pip's requests binds pip._vendor.certifi's own where() at import: the path it cached
+    (core._CACERT_PATH) counts as certifi's even though it never went through our where()."""
+    from pyoxidizer_ssl_bootstrap import _patches
+
+    elsewhere = tmp_path / "tmpabc_cacert.pem"  # what an in-memory where() extracts
+    corp_ca.cert_pem.write_to_path(str(elsewhere))
+    core = types.SimpleNamespace(_CACERT_PATH=None)
+
+    def where() -> str:
+        core._CACERT_PATH = str(elsewhere)
+        return core._CACERT_PATH
+
+    vendored = types.SimpleNamespace(__name__="pip._vendor.certifi", where=where, core=core)
+    bound_early = vendored.where
+    _patches.patch(state, vendored)
+    assert vendored.where is not bound_early
+    ctx = patched.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(bound_early())
+    assert _handshake(ctx, server) == "ok"
+    lookalike = types.SimpleNamespace(__name__="pip._vendor.certifi_not", where=where)
+    _patches.patch(state, lookalike)  # not a certifi copy: left alone
+    assert lookalike.where is where
+
+
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "SSL_CERT_DIR"])
+def test_the_env_path_itself_gets_the_decision_even_when_missing(
+    state, patched, server, tmp_path, monkeypatch, trace, variable
+):
+    missing = str(tmp_path / "missing")
+    monkeypatch.setenv(variable, missing)
+    ctx = patched.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if variable == "SSL_CERT_FILE":
+        ctx.load_verify_locations(cafile=missing)  # stock: FileNotFoundError
+    else:
+        ctx.load_verify_locations(capath=missing)
+    assert _handshake(ctx, server) == "ok"  # this State's decision (system), not the env path
+    assert trace.has(f"a context asked for ${variable} ({missing!r})")
+    other = patched.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    with pytest.raises(FileNotFoundError):
+        other.load_verify_locations(cafile=missing + "-other")  # any other path: untouched
+
+
+def test_grpc_roots_are_the_decision_as_pem(state, ca, monkeypatch, trace):
+    from pyoxidizer_ssl_bootstrap import _grpc
+
+    monkeypatch.delenv("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", raising=False)
+    seen = []
+    grpc = types.SimpleNamespace(
+        __name__="grpc", ssl_channel_credentials=lambda *args, **kwargs: seen.append(args)
+    )
+    _grpc.patch(state, grpc)
+    grpc.ssl_channel_credentials()
+    grpc.ssl_channel_credentials(b"explicit", private_key=b"k")
+    (roots,), (explicit, *_) = seen
+    # This State's decision is a distro bundle holding the test CA alone.
+    assert roots.count(b"BEGIN CERTIFICATE") == 1
+    assert ssl.PEM_cert_to_DER_cert(roots.decode()) == ssl.PEM_cert_to_DER_cert(
+        ca.cert_pem.bytes().decode()
+    )
+    assert explicit == b"explicit"
+    monkeypatch.setenv("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", "/their/roots.pem")
+    assert _grpc.roots(state) is None and trace.has("grpc keeps the roots it names")

@@ -1,7 +1,8 @@
 """Environments built from scratch for every subprocess, and the skip-or-fail rule.
 
-This machine exports SSL_CERT_FILE, SSL_CERT_DIR, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE and more; a
-child that inherited them would pass whatever our code does. Nothing here copies os.environ.
+This machine exports SSL_CERT_FILE, SSL_CERT_DIR, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE,
+GRPC_DEFAULT_SSL_ROOTS_FILE_PATH and more; a child that inherited them would pass whatever our
+code does. Nothing here copies os.environ.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ CERTIFI_PARENT = str(Path(certifi.__file__).resolve().parent.parent)
 # .ci/run sets this: a missing part (an interpreter, namespaces) is then a failure, not a skip.
 REQUIRE_ALL = os.environ.get("PYOXIDIZER_SSL_TEST_REQUIRE_ALL") == "1"
 
-_SCRUBBED_PREFIXES = ("SSL_", "REQUESTS_", "CURL_", "PYTHON", "PYOXIDIZER_SSL_")
+_SCRUBBED_PREFIXES = ("SSL_", "REQUESTS_", "CURL_", "GRPC_", "PYTHON", "PYOXIDIZER_SSL_")
 
 
 def need(condition: bool, reason: str) -> None:
