@@ -84,14 +84,8 @@ def test_bad_config_exits_2_with_the_fix(tmp_path):
     )
 
 
-def test_doctor_finds_this_hosts_store(tmp_path):
-    proc = _cli("doctor", "--json", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    report = json.loads(proc.stdout)
-    assert report["source"] == "system" and report["usable"] is True
-    assert any(step.startswith("decision: system") for step in report["trace"])
-    human = _cli("doctor", cwd=tmp_path)
-    assert human.returncode == 0 and human.stdout.startswith("trust: system (")
+# What doctor finds in a system store is tested in controlled distro layouts, not on whatever
+# store this host happens to have: tests/runtime/test_layouts.py::test_doctor_in_a_layout.
 
 
 def test_doctor_exits_1_when_env_points_at_nothing(tmp_path):
