@@ -13,14 +13,14 @@ from __future__ import annotations
 import _thread
 import os
 
-from . import _patches, _sources
+from . import _patches
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
     from types import ModuleType
     from typing import Any, Callable, Optional, Tuple
 
-    from . import _private_dir
+    from . import _private_dir, _sources
 
     Load = Tuple[Optional[str], Optional[str], Optional[str]]  # (cafile, capath, cadata)
     Entry = Tuple[str, bytes, Optional[bytes]]  # (subject hash, PEM, DER)
@@ -81,11 +81,16 @@ class State:
                 )
                 self._decision = self._plan = None
             if self._decision is None:
+                from . import _sources
+
                 self._env = env
                 self._decision = _sources.decide(self.trust, env, self.note)
             return self._decision
 
     def _read_env(self) -> _sources.EnvSetting:
+        # Imported here, not when ssl is: the sources load at the first context, not before.
+        from . import _sources
+
         return _sources.read_env(self._exported, self.note_once)
 
     # -- plan ----------------------------------------------------------------------------------
@@ -225,7 +230,7 @@ class State:
 
     def certifi_copy(self, error: Exception) -> str:
         """certifi.where() failed under this importer: give it a private copy of the bundle."""
-        from . import _private_dir
+        from . import _private_dir, _sources
 
         data = _sources.certifi_bundle(self.note)
         if not data:
@@ -291,6 +296,8 @@ class State:
             return False
         if capath is None and self.is_certifi_path(cafile):
             return True
+        from . import _sources
+
         asked = [(n, v) for n, v in zip(_sources.ENV_VARS, (cafile, capath)) if v is not None]
         for name, value in asked:
             try:
