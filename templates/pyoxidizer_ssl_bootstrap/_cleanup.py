@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import stat
 
+from . import _x509
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
     from typing import Callable
@@ -22,7 +24,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
 PREFIX = "pyoxidizer-ssl-"
 STALE_SECONDS = 60  # a younger unlocked directory may be one another run is still setting up
 DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
-NOFOLLOW = getattr(os, "ONOFOLLOW", 0)
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 live: list[PrivateDir] = []  # every directory this process holds, for fork and exit
 
@@ -61,6 +63,14 @@ def remove_tree_by_name(path: str) -> None:
         pass
 
 
+def is_ours(name: str) -> bool:
+    """True for exactly the names this package gives its directories (PREFIX + 16 hex digits)."""
+    rest = name[len(PREFIX) :] if name.startswith(PREFIX) else ""
+    if rest.startswith("certifi-"):
+        rest = rest[len("certifi-") :]
+    return len(rest) == 16 and all(c in "0123456789abcdef" for c in rest)
+
+
 def sweep_stale(parent_fd: int, note: Note) -> None:
     """Remove our user's leftovers that no process holds (killed runs); never reuse them."""
     import fcntl
@@ -68,13 +78,14 @@ def sweep_stale(parent_fd: int, note: Note) -> None:
 
     cutoff = time.time() - STALE_SECONDS
     for name in os.listdir(parent_fd):
-        if not name.startswith(PREFIX):
+        if not is_ours(name):
             continue
         try:
             info = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
             if (
                 not stat.S_ISDIR(info.st_mode)
                 or info.st_uid != os.geteuid()
+                or stat.S_IMODE(info.st_mode) != 0o700
                 or info.st_mtime > cutoff
             ):
                 continue
@@ -86,6 +97,8 @@ def sweep_stale(parent_fd: int, note: Note) -> None:
             if (mine.st_dev, mine.st_ino) != (info.st_dev, info.st_ino):
                 continue
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while any process holds it
+            if not all(_x509.is_hash_name(n) or n == "cacert.pem" for n in os.listdir(fd)):
+                continue  # not what a run of ours leaves: someone else's, left alone
             empty(fd)
             os.rmdir(name, dir_fd=parent_fd)
             note(f"private directory: removed {name!r}, left by an earlier run")

@@ -81,6 +81,30 @@ def env_is_trusted() -> bool:
     The caller of a setuid program controls its environment but not its privileges; letting them
     choose the CAs it trusts would hand them its TLS connections.
     """
+    global _secure
     if not POSIX_OWNERS:
         return True
-    return os.getuid() == os.geteuid() and os.getgid() == os.getegid()
+    if _secure is None:
+        _secure = os.getuid() != os.geteuid() or os.getgid() != os.getegid() or _at_secure()
+    return not _secure
+
+
+_secure: bool | None = None  # decided once: a process's privileges at exec do not change
+_AT_SECURE = 23  # the kernel's auxiliary-vector key: 1 when exec gave privileges (setuid, caps)
+
+
+def _at_secure() -> bool:
+    """Linux's AT_SECURE, what glibc's secure_getenv reads; also catches file capabilities."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        with open("/proc/self/auxv", "rb") as f:
+            data = f.read()
+    except OSError:  # a privileged process may not read its own auxv: treat it as one
+        return os.path.isdir("/proc/self")
+    width = 8 if sys.maxsize > 2**32 else 4
+    for offset in range(0, len(data) - 2 * width + 1, 2 * width):
+        key = int.from_bytes(data[offset : offset + width], sys.byteorder)
+        if key == _AT_SECURE:
+            return int.from_bytes(data[offset + width : offset + 2 * width], sys.byteorder) != 0
+    return False

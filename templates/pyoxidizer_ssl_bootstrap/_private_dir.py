@@ -202,7 +202,7 @@ def create(files: list[tuple[str, bytes]], note: Note, prefix: str = PREFIX) -> 
         parent = os.environ.get(entry[1:], "") if entry.startswith("$") else entry
         if not parent or not os.path.isdir(parent):
             continue
-        parent = os.path.abspath(parent)
+        parent = os.path.realpath(parent)  # what is checked is what is used and exported
         try:
             made = _make_in(parent, files, prefix, note) if _BY_FD else _make_by_name(parent, files)
         except OSError as exc:
@@ -235,13 +235,16 @@ def private_chain(path: str) -> bool:
     """True when no one but us and root can create, rename or remove anything along ``path``."""
     if not _platform.POSIX_OWNERS:
         return True
-    path = os.path.realpath(path)
-    while True:
+    while True:  # the literal path: a link anywhere on it could be re-pointed by its owner
         try:
             info = os.lstat(path)
         except OSError:
             return False
-        if info.st_uid not in (os.geteuid(), 0) or info.st_mode & 0o022:
+        if (
+            stat.S_ISLNK(info.st_mode)
+            or info.st_uid not in (os.geteuid(), 0)
+            or info.st_mode & 0o022
+        ):
             return False
         parent = os.path.dirname(path)
         if parent == path:
@@ -258,7 +261,11 @@ def _make_in(parent: str, files: list[tuple[str, bytes]], prefix: str, note: Not
 
     parent_fd = os.open(parent, _DIR_FLAGS)
     try:
-        why = unsafe_parent(os.fstat(parent_fd))
+        opened = os.fstat(parent_fd)
+        why = unsafe_parent(opened)
+        named = os.stat(parent)
+        if not why and (named.st_dev, named.st_ino) != (opened.st_dev, opened.st_ino):
+            why = "its name changed while it was opened"
         if why:
             raise Refused(why)
         _cleanup.sweep_stale(parent_fd, note)
@@ -272,7 +279,7 @@ def _make_in(parent: str, files: list[tuple[str, bytes]], prefix: str, note: Not
             raise Refused("the new directory is not private to us")
         fcntl.flock(fd, fcntl.LOCK_SH)
         fd = _move_high(fd)
-        path = _fd_path(fd)
+        path = _fd_path(fd) if fd >= _HIGH_FD else None  # a low number is soon reused
         if path is None or os.stat(path).st_ino != info.st_ino:
             if not private_chain(parent):
                 raise Refused("others can write above it and no descriptor path names it")

@@ -97,6 +97,38 @@ def read_bundle(path: str, label: str, note: Note) -> bytes | None:
     return data
 
 
+def others_can_change(path: str) -> bool:
+    """True when a user other than us and root could replace ``path`` or anything above it.
+
+    Followed through links (what is read is the target). A sticky parent (/tmp) is fine: only
+    an entry's owner may rename or remove it there. Used for stores OpenSSL itself would not
+    read (the distro candidates) and for a certifi found on disk.
+    """
+    if not _platform.POSIX_OWNERS:
+        return False
+    path = os.path.realpath(path)
+    while True:
+        try:
+            info = os.lstat(path)
+        except OSError:
+            return False  # what does not exist is skipped by its reader anyway
+        if info.st_uid not in (0, os.geteuid()):
+            return True
+        if info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX:
+            return True
+        parent = os.path.dirname(path)
+        if parent == path:
+            return False
+        path = parent
+
+
+def _changeable(path: str, label: str, note: Note) -> bool:
+    if others_can_change(path):
+        note(f"{label} {path!r}: another user could change it; skipped")
+        return True
+    return False
+
+
 def hashed_dir(path: str, label: str, note: Note) -> int:
     """Return the number of hashed entries if ``path`` is a usable OpenSSL directory, else 0."""
     try:
@@ -152,13 +184,16 @@ def system(setting: EnvSetting, note: Note) -> Decision | None:
     if files or dirs:
         origin = " + ".join([default_file] * len(files) + dirs)
         return Decision("system", origin, files, dirs)
+    # Stores OpenSSL itself would not read: only where no other user can have put them.
     for path in _platform.CA_FILES:
-        if path != default_file:
+        if path != default_file and not _changeable(path, "system: candidate", note):
             data = read_bundle(path, "system: candidate", note)
             if data:
                 return Decision("system", path, [(path, data)])
+    label = "system: candidate dir"
     for path in _platform.CA_DIRS:
-        if path != default_dir and hashed_dir(path, "system: candidate dir", note):
+        usable = path != default_dir and not _changeable(path, label, note)
+        if usable and hashed_dir(path, label, note):
             return Decision("system", path, dirs=[path])
     note("system: no certificate store found on this host")
     return None
@@ -233,6 +268,10 @@ def certifi_bundle(note: Note | None = None) -> bytes | None:
     if spec is None or spec.loader is None:
         return None
     loader = spec.loader
+    if spec.origin and spec.has_location and others_can_change(os.path.dirname(spec.origin)):
+        if note is not None:  # e.g. a certifi/ in a shared directory on sys.path
+            note(f"certifi: {spec.origin!r}: another user could change it; not used")
+        return None
     attempts: list[tuple[str, Callable[[], bytes]]] = []
     if spec.origin and spec.has_location:
         path = os.path.join(os.path.dirname(spec.origin), "cacert.pem")

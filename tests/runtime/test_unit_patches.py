@@ -195,3 +195,11 @@ def test_grpc_roots_are_the_decision_as_pem(state, ca, monkeypatch, trace):
     assert explicit == b"explicit"
     monkeypatch.setenv("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", "/their/roots.pem")
     assert _grpc.roots(state) is None and trace.has("grpc keeps the roots it names")
+
+
+def test_switches_are_ignored_in_a_setuid_process(runtime, monkeypatch):
+    from pyoxidizer_ssl_bootstrap import _platform
+
+    monkeypatch.setenv("PYOXIDIZER_SSL_DISABLE", "1")
+    monkeypatch.setattr(_platform, "_secure", True)
+    assert runtime._flag("PYOXIDIZER_SSL_DISABLE") is False

@@ -102,3 +102,67 @@ def test_private_chain(private, tmp_path):
     # tmp_path itself lies under /tmp (sticky, world-writable): never a private chain.
     assert private.private_chain(str(private_dir)) is False
     assert private.private_chain("/") is True
+
+
+def test_sweep_leaves_what_it_did_not_make(private, trace, tmp_path):
+    """Only PREFIX + 16 hex digits, 0700, holding hash names: an unpacked sdist, a tempfile
+    directory of the same prefix or a look-alike with other files are not ours to remove."""
+    parent = tmp_path / "parent"
+    old = 1_000_000_000  # 2001: long past the minute a run may take to set up
+    kept = {
+        "pyoxidizer-ssl-0.2.0": ("README.md", 0o755),
+        "pyoxidizer-ssl-bench-k2j4h5": ("x", 0o700),
+        "pyoxidizer-ssl-0123456789abcdef": ("notes.txt", 0o700),
+        "pyoxidizer-ssl-fedcba9876543210": ("0d2a4c1e.0", 0o755),
+    }
+    for name, (entry, mode) in kept.items():
+        (parent / name).mkdir(mode=mode)
+        (parent / name / entry).write_text("mine\n")
+        os.utime(parent / name, (old, old))
+    stale = parent / "pyoxidizer-ssl-00112233aabbccdd"
+    stale.mkdir(mode=0o700)
+    (stale / "0d2a4c1e.0").write_text("left by a killed run\n")
+    os.utime(stale, (old, old))
+    made = _made(private, trace)
+    left = sorted(os.listdir(parent))
+    assert left == sorted([*kept, made.name])
+    assert trace.has("removed 'pyoxidizer-ssl-00112233aabbccdd', left by an earlier run")
+
+
+def test_a_link_swapped_in_after_mkdir_is_never_written_through(
+    private, trace, tmp_path, monkeypatch
+):
+    """The new name is replaced by a link to another directory between mkdir and open."""
+    decoy = tmp_path / "decoy"  # private to us, like ~/.ssh
+    decoy.mkdir(mode=0o700)
+    (decoy / "id_ed25519").write_text("secret\n")
+    real_mkdir = os.mkdir
+
+    def swap(name, mode=0o777, *, dir_fd=None):
+        real_mkdir(name, mode, dir_fd=dir_fd)
+        os.rename(name, name + ".moved", src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        os.symlink(str(decoy), name, dir_fd=dir_fd)
+
+    monkeypatch.setattr(os, "mkdir", swap)
+    assert private.create(FILES, trace) is None
+    assert os.listdir(decoy) == ["id_ed25519"]
+
+
+def test_temp_parent_reached_through_a_link_is_used_by_its_real_path(
+    private, trace, tmp_path, monkeypatch
+):
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "parent")
+    monkeypatch.setenv("TEST_PARENT", str(link))
+    made = _made(private, trace)
+    assert made.real_path.startswith(str(tmp_path / "parent") + os.sep)
+    assert not private.private_chain(str(link))  # a link on the way is never private
+
+
+def test_without_a_high_descriptor_contexts_never_get_a_descriptor_path(
+    private, trace, monkeypatch
+):
+    """Under a low `ulimit -n` the number would be reused soon: no /proc/self/fd path then."""
+    monkeypatch.setattr(private, "_HIGH_FD", 1 << 30)
+    made = private.create(FILES, trace)
+    assert made is None or not made.path.startswith("/proc/self/fd/")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -107,3 +108,32 @@ def test_every_trust_name_has_a_source(sources):
     from pyoxidizer_ssl.config import TRUST_SOURCES
 
     assert set(sources.SOURCES) == set(TRUST_SOURCES)
+
+
+def test_a_store_another_user_could_have_put_there_is_skipped(sources, host, trace, ca_pem_bytes):
+    path = _put(host, "/usr/local/etc/ssl/cert.pem", ca_pem_bytes)
+    os.chmod(host / "usr/local", 0o777)  # e.g. a /usr/local another user owns or can write
+    decision = sources.decide(("system", "certifi"), (None, None), trace)
+    assert decision.source == "certifi"
+    assert trace.has(f"system: candidate {path!r}: another user could change it; skipped")
+
+
+def test_a_certifi_in_a_shared_directory_is_not_used(sources, trace, tmp_path, monkeypatch):
+    shared = tmp_path / "shared"
+    (shared / "certifi").mkdir(parents=True)
+    (shared / "certifi" / "__init__.py").write_text("")
+    (shared / "certifi" / "cacert.pem").write_text("planted\n")
+    shared.chmod(0o777)
+    monkeypatch.syspath_prepend(str(shared))
+    monkeypatch.delitem(sys.modules, "certifi", raising=False)
+    monkeypatch.delitem(sys.modules, "certifi.core", raising=False)
+    assert sources.certifi_bundle(trace) is None
+    assert trace.has("another user could change it; not used")
+
+
+def test_secure_exec_is_read_from_the_kernel(sources):
+    from pyoxidizer_ssl_bootstrap import _platform
+
+    assert _platform._at_secure() is False  # this test process was not given privileges
+    with open("/proc/self/auxv", "rb") as f:
+        assert len(f.read()) > 16  # the vector it read is really there
