@@ -15,13 +15,8 @@ def make_exe():
     dist = pyoxidizer_ssl_distribution(vars = VARS)
     config = dist.make_python_interpreter_config()
     config.run_module = "corporate_ca"
-    exe = pyoxidizer_ssl_executable(
-        dist = dist,
-        name = "corporate-ca",
-        config = config,
-        packaging_policy = _policy(dist),
-        vars = VARS,
-    )
+    policy = _policy(dist)
+    exe = pyoxidizer_ssl_executable(dist = dist, name = "corporate-ca", packaging_policy = policy, config = config, vars = VARS)
     exe.add_python_resources(exe.read_package_root(path = CWD, packages = ["corporate_ca"]))
     return exe
 

@@ -1,0 +1,73 @@
+"""The probe's commands. Usage: probe-<kind> COMMAND [ARGS...]
+
+fetch URL   GET URL with urllib; print the body, or `error: <reason>` and exit 1
+info        print sys.argv, __main__, sys.frozen, where the bootstrap and _ssl came from (JSON)
+exit N      raise SystemExit(N)
+raise       raise an uncaught ValueError
+pool URL    GET URL in a multiprocessing spawn Pool worker; print its result (JSON)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.error
+import urllib.request
+
+
+def _fetch(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            print(response.read().decode(), end="")
+    except urllib.error.URLError as exc:
+        print(f"error: {exc.reason}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _info() -> int:
+    import _ssl
+
+    main = sys.modules["__main__"]
+    bootstrap = sys.modules.get("pyoxidizer_ssl_bootstrap")
+    print(
+        json.dumps(
+            {
+                "argv": sys.argv,
+                "main": main.__name__,
+                "main_file": getattr(main, "__file__", None),
+                "frozen": getattr(sys, "frozen", None),
+                "bootstrap": bootstrap is not None,
+                "bootstrap_file": getattr(bootstrap, "__file__", None),
+                "ssl_file": getattr(_ssl, "__file__", None),
+                "executable": sys.executable,
+            }
+        )
+    )
+    return 0
+
+
+def _pool(url: str) -> int:
+    import multiprocessing
+
+    from probe import work
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        body, source, frozen = pool.apply(work.fetch, (url,))
+    print(json.dumps({"body": body, "source": source, "frozen": frozen}))
+    return 0
+
+
+def main() -> None:
+    """Run the command in sys.argv[1:]; exit with its code."""
+    args = sys.argv[1:]
+    command = args[0] if args else "info"
+    if command == "fetch":
+        sys.exit(_fetch(args[1]))
+    if command == "exit":
+        sys.exit(int(args[1]))
+    if command == "raise":
+        raise ValueError("boom")
+    if command == "pool":
+        sys.exit(_pool(args[1]))
+    sys.exit(_info())
