@@ -109,7 +109,8 @@ def test_corporate_ca_reaches_the_intranet(layout, built, corp_server, bundle_pe
 def test_two_targets_only_one_opts_in(built, bundle_pem, home, tmp_path):
     outputs = {}
     for target, name in (("install", "two-targets"), ("plain_install", "two-targets-plain")):
-        proc = run_binary(built("two-targets", target) / name, "rhel7", tmp_path, bundle_pem, home)
+        binary = built("two-targets", target) / name
+        proc = run_binary(binary, "rhel7", tmp_path / target, bundle_pem, home)
         assert proc.returncode == 0, proc.stderr[-3000:]
         outputs[target] = proc.stdout
     assert outputs == {"install": "bootstrap embedded\n", "plain_install": "plain\n"}

@@ -1,6 +1,7 @@
 # The probe app, linked five ways by tests/exe: through the macros with each run target
 # (run_module, run_command, run_filename, none: the REPL) and once without them (plain).
-# `all` builds every one into its own directory: <kind>/probe-<kind> and <kind>/lib/.
+# `all` builds every one into its own directory: <kind>/probe-<kind> and <kind>/lib/;
+# `pair` only run_module and plain.
 # run_filename's script is --var PROBE_SCRIPT (an absolute path, read when the binary starts).
 
 load("build/pyoxidizer-ssl/pyoxidizer.bzl", "pyoxidizer_ssl_distribution", "pyoxidizer_ssl_executable")
@@ -62,6 +63,12 @@ def make_all(run_module, plain, run_command, run_filename, repl):
     files.add_manifest(repl.to_file_manifest("repl"))
     return files
 
+def make_pair(run_module, plain):
+    files = FileManifest()
+    files.add_manifest(run_module.to_file_manifest("run_module"))
+    files.add_manifest(plain.to_file_manifest("plain"))
+    return files
+
 register_target("run_module", make_run_module)
 register_target("plain", make_plain)
 register_target("run_command", make_run_command)
@@ -73,5 +80,8 @@ register_target(
     depends = ["run_module", "plain", "run_command", "run_filename", "repl"],
     default = True,
 )
+
+# With and without the shim only, for benchmarks/bench_exe.py.
+register_target("pair", make_pair, depends = ["run_module", "plain"])
 
 resolve_targets()

@@ -5,17 +5,23 @@ info        print sys.argv, __main__, sys.frozen, where the bootstrap and _ssl c
 exit N      raise SystemExit(N)
 raise       raise an uncaught ValueError
 pool URL    GET URL in a multiprocessing spawn Pool worker; print its result (JSON)
+time WHAT N [URL]
+            time N of WHAT: context (ssl.create_default_context()), bare (an SSLContext,
+            the floor) or urlopen (a GET of URL on a new connection); print
+            {"first": ms, "median": ms} of them (benchmarks/bench_exe.py)
+
+Nothing is imported at start that the command does not need: `exit 0` is the start-up probe.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-import urllib.error
-import urllib.request
 
 
 def _fetch(url: str) -> int:
+    import urllib.error
+    import urllib.request
+
     try:
         with urllib.request.urlopen(url, timeout=30) as response:
             print(response.read().decode(), end="")
@@ -27,6 +33,7 @@ def _fetch(url: str) -> int:
 
 def _info() -> int:
     import _ssl
+    import json
 
     main = sys.modules["__main__"]
     bootstrap = sys.modules.get("pyoxidizer_ssl_bootstrap")
@@ -48,6 +55,7 @@ def _info() -> int:
 
 
 def _pool(url: str) -> int:
+    import json
     import multiprocessing
 
     from probe import work
@@ -55,6 +63,31 @@ def _pool(url: str) -> int:
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         body, source, frozen = pool.apply(work.fetch, (url,))
     print(json.dumps({"body": body, "source": source, "frozen": frozen}))
+    return 0
+
+
+def _time(what: str, runs: int, url: str) -> int:
+    import json
+    import ssl
+    import statistics
+    import time
+    import urllib.request
+
+    def once() -> None:
+        if what == "context":
+            ssl.create_default_context()
+        elif what == "bare":
+            ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        else:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                response.read()
+
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter_ns()
+        once()
+        times.append((time.perf_counter_ns() - start) / 1e6)
+    print(json.dumps({"first": times[0], "median": statistics.median(times[1:] or times)}))
     return 0
 
 
@@ -70,4 +103,6 @@ def main() -> None:
         raise ValueError("boom")
     if command == "pool":
         sys.exit(_pool(args[1]))
+    if command == "time":
+        sys.exit(_time(args[1], int(args[2]), args[3] if len(args) > 3 else ""))
     sys.exit(_info())
