@@ -120,11 +120,6 @@ _CAUSES = (
         "Rust is too old for pyoxidizer 0.24; update it (rustup update)",
     ),
     (
-        ("resolving Rust toolchain", "installing Rust", "rust-lang.org"),
-        "pyoxidizer could not download its own Rust toolchain; build with --system-rust "
-        "(or PYOXIDIZER_SYSTEM_RUST=1) to use the cargo and rustc on PATH",
-    ),
-    (
         (
             "failed to download",
             "failed to get `",
@@ -134,10 +129,17 @@ _CAUSES = (
             "no matching package named",
             "spurious network error",
             "failed to load source for dependency",
+            "--offline was specified",  # offline with nothing in the crates cache
         ),
         "cargo could not fetch crates (pyembed and its dependencies) from crates.io; check "
         "network access to crates.io, or a cargo source replacement / vendored registry in "
         "CARGO_HOME/config.toml",
+    ),
+    # pyoxidizer's error chain when its own Rust 1.66 cannot be fetched.
+    (
+        ("0: resolving Rust toolchain",),
+        "pyoxidizer could not download its own Rust toolchain; build with --system-rust "
+        "(or PYOXIDIZER_SYSTEM_RUST=1) to use the cargo and rustc on PATH",
     ),
     (
         ("linker `cc` not found", "error: linking with `cc` failed"),

@@ -16,10 +16,9 @@ import trustme
 
 from support.distribution import Distribution, cached
 from support.env import need, python_for
-from support.exe import Rust, build_tree, find_rust
+from support.exe import Rust, build_tree, copy_example, find_rust
 from support.wheels import requests_wheelhouse
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PROBE_PROJECT = Path(__file__).resolve().parent / "probe_project"
 
 # What run_filename runs: the probe's own commands, from a file outside the binary.
@@ -63,8 +62,7 @@ def built(
 
     def _built(name: str, target: str = "install") -> Path:
         if (name, target) not in trees:
-            project = tmp_path_factory.mktemp("example") / name
-            shutil.copytree(EXAMPLES / name, project, ignore=shutil.ignore_patterns("build"))
+            project = copy_example(name, tmp_path_factory.mktemp("example"))
             extra: list[str] = []
             if name == "corporate-ca":  # the company root the test's intranet server chains to
                 corp_ca.cert_pem.write_to_path(str(project / "certs" / "corp-root.pem"))

@@ -21,6 +21,15 @@ from pyoxidizer_ssl.build import diagnose
 from .distribution import Distribution
 from .env import clean_env, need
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def copy_example(name: str, parent: Path) -> Path:
+    """Copy ``examples/name`` into ``parent`` (builds write into the project); return the copy."""
+    project = parent / name
+    shutil.copytree(EXAMPLES / name, project, ignore=shutil.ignore_patterns("build", "__pycache__"))
+    return project
+
 
 @dataclass(frozen=True)
 class Rust:

@@ -29,7 +29,13 @@ def _exe(kind, config, shim):
     return exe
 
 def _config():
-    return pyoxidizer_ssl_distribution(vars = VARS).make_python_interpreter_config()
+    config = pyoxidizer_ssl_distribution(vars = VARS).make_python_interpreter_config()
+    # pyembed 0.24's own spawn-worker dispatch calls spawn_main(kwargs) with the dict as its
+    # first argument: every spawn worker dies with "TypeError: 'dict' object cannot be
+    # interpreted as an integer". Off, the worker runs the run target and the probe dispatches
+    # it itself (probe.cli.dispatch_multiprocessing), as a PyInstaller app does.
+    config.multiprocessing_auto_dispatch = False
+    return config
 
 def make_run_module():
     config = _config()

@@ -91,8 +91,33 @@ def _time(what: str, runs: int, url: str) -> int:
     return 0
 
 
+def dispatch_multiprocessing() -> None:
+    """Be a multiprocessing helper process when started as one; else return.
+
+    What a frozen app on POSIX must do itself in a pyembed 0.24 binary (see pyoxidizer.bzl):
+    run a spawn worker (`--multiprocessing-fork k=v...`, multiprocessing's own freeze_support)
+    and the resource tracker, which multiprocessing starts as `<exe> -I -c <code>` and a
+    binary, parsing no interpreter options, would otherwise answer by running the app again.
+    """
+    argv = sys.argv
+    if len(argv) >= 2 and argv[1] == "--multiprocessing-fork":
+        from multiprocessing.spawn import freeze_support
+
+        freeze_support()  # runs the worker, then exits
+    if len(argv) >= 3 and argv[-2] == "-c" and argv[-1].startswith(_HELPERS):
+        exec(argv[-1])
+        sys.exit(0)
+
+
+_HELPERS = (
+    "from multiprocessing.resource_tracker import main",
+    "from multiprocessing.forkserver import main",
+)
+
+
 def main() -> None:
     """Run the command in sys.argv[1:]; exit with its code."""
+    dispatch_multiprocessing()
     args = sys.argv[1:]
     command = args[0] if args else "info"
     if command == "fetch":
