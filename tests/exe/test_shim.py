@@ -139,14 +139,14 @@ def test_no_run_target_is_a_repl_on_a_tty(probe, home):
 
 
 def test_spawn_pool_worker_verifies_tls(probe, server, bundle_pem, home, tmp_path):
+    """The probe dispatches its own spawn workers (pyembed 0.24's dispatch is broken; see
+    probe_project/pyoxidizer.bzl): the worker is the binary again, started without the app."""
     require_namespaces()
-    proc = run_in_layout(
-        "fedora43",
-        [str(probe["run_module"]), "pool", server],
-        clean_env(home),
-        tmp_path,
-        bundle_pem,
-    )
+    argv = [str(probe["run_module"]), "pool", server]
+    proc = run_in_layout("fedora43", argv, clean_env(home), tmp_path / "ours", bundle_pem)
     assert proc.returncode == 0, proc.stderr[-3000:]
     # The parent never made a TLS connection: the worker decided, from the distro store, itself.
     assert json.loads(proc.stdout) == {"body": "ok\n", "source": "system", "frozen": True}
+    argv = [str(probe["plain"]), "pool", server]
+    plain = run_in_layout("fedora43", argv, clean_env(home), tmp_path / "plain", bundle_pem)
+    assert plain.returncode == 1 and "CERTIFICATE_VERIFY_FAILED" in plain.stderr, plain.stderr
