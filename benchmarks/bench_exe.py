@@ -20,13 +20,11 @@ Absolute times vary between runs and machines; the ratios within one run are the
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +34,7 @@ import trustme
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "python")]
 
+from bench import arguments, print_table, workspace  # noqa: E402  (beside this script)
 from support.distribution import cached  # noqa: E402
 from support.env import clean_env, python_for  # noqa: E402
 from support.exe import build_tree, find_rust  # noqa: E402
@@ -155,24 +154,13 @@ def sizes(ours: Path, plain: Path, work: Path) -> list[Row]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--runs", type=int, default=40, help="runs per median (default 40)")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="pyoxidizer-ssl-bench-exe-") as tmp:
-        work = Path(tmp)
-        home = str(work / "home")
-        Path(home).mkdir()
+    args = arguments(__doc__, 40)
+    with workspace() as (work, home):
         ours, plain = build_pair(work, home)
         rows = p1_startup(ours, plain, home, args.runs)
         rows += p2_p3(ours, plain, home, args.runs, work / "p2")
         rows += sizes(ours, plain, work)
-    width = max(len(r[0]) for r in rows)
-    print(f"{'measure':<{width}}  {'median':>10}  ratio")
-    for name, value, ratio in rows:
-        unit = "" if "(MB)" in name else " ms"
-        print(f"{name:<{width}}  {value:>7.3f}{unit:<3}  {ratio}")
+    print_table(rows)
 
 
 if __name__ == "__main__":

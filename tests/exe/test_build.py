@@ -7,8 +7,6 @@ empty crates cache.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,7 @@ import pytest
 from pyoxidizer_ssl.build import diagnose
 from support.distribution import Distribution
 from support.env import clean_env
-from support.exe import Rust, copy_example
+from support.exe import Rust, copy_example, pyoxidizer_ssl_build
 
 RUST_MISSING = "Rust is missing: no cargo/rustc on PATH"
 NO_CRATES = "cargo could not fetch crates (pyembed and its dependencies) from crates.io"
@@ -55,25 +53,13 @@ def test_diagnose_names_the_cause(output, cause):
     assert (found is None) if cause is None else (found is not None and cause in found), found
 
 
-def _build(project: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pyoxidizer_ssl", "build", "--project", str(project), *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-
-
 def _urllib_app(tmp_path: Path) -> Path:
     return copy_example("urllib-app", tmp_path)
 
 
 def test_system_rust_without_cargo_says_so(tmp_path, home):
     env = clean_env(home, PATH="/nonexistent")
-    proc = _build(_urllib_app(tmp_path), env, "--system-rust", "exe")
+    proc = pyoxidizer_ssl_build(_urllib_app(tmp_path), env, "--system-rust", "exe")
     assert proc.returncode == 2
     assert proc.stderr.endswith(
         "pyoxidizer-ssl build: error: --system-rust: invalid environment; no cargo/rustc on "
@@ -82,7 +68,9 @@ def test_system_rust_without_cargo_says_so(tmp_path, home):
 
 
 def test_cargo_target_dir_needs_system_rust(tmp_path, home):
-    proc = _build(_urllib_app(tmp_path), clean_env(home), "--cargo-target-dir", "t", "exe")
+    proc = pyoxidizer_ssl_build(
+        _urllib_app(tmp_path), clean_env(home), "--cargo-target-dir", "t", "exe"
+    )
     assert proc.returncode == 2
     assert (
         "pyoxidizer-ssl build: error: --cargo-target-dir: invalid use with 't'; it needs "
@@ -96,7 +84,7 @@ def test_missing_crates_are_named(tmp_path, linkable: Distribution, rust: Rust, 
     empty_cargo_home.mkdir()
     env = rust.env(exe_home)
     env.update(CARGO_HOME=str(empty_cargo_home), CARGO_NET_OFFLINE="true")
-    proc = _build(
+    proc = pyoxidizer_ssl_build(
         _urllib_app(tmp_path),
         env,
         "--system-rust",
