@@ -208,9 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="render, then run `pyoxidizer build` with the --var values the macros need",
         description="Render the bootstrap into PROJECT/build/pyoxidizer-ssl, then run the real "
         "`pyoxidizer build` from PROJECT with the --var values pyoxidizer.bzl's macros read. "
-        "Exits with pyoxidizer's exit code. Arguments after -- go to pyoxidizer unchanged.",
-        epilog="example: pyoxidizer-ssl build --distribution cpython-3.10.tar.zst resources "
-        "-- --release",
+        "Exits with pyoxidizer's exit code. Arguments after -- go to pyoxidizer unchanged. "
+        "An exe target is linked by cargo: use --system-rust for the Rust on PATH.",
+        epilog="example: pyoxidizer-ssl build --system-rust --cargo-target-dir ~/.cache/oxt "
+        "--distribution cpython-3.10.tar.zst install -- --release",
     )
     p.add_argument(
         "--project",
