@@ -156,7 +156,9 @@ def sizes(ours: Path, plain: Path, work: Path) -> list[Row]:
 def main() -> None:
     args = arguments(__doc__, 40)
     with workspace() as (work, home):
+        start = time.monotonic()
         ours, plain = build_pair(work, home)
+        print(f"linked both binaries in {time.monotonic() - start:.0f} s", file=sys.stderr)
         rows = p1_startup(ours, plain, home, args.runs)
         rows += p2_p3(ours, plain, home, args.runs, work / "p2")
         rows += sizes(ours, plain, work)
