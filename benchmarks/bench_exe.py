@@ -8,7 +8,8 @@ target directory is the tests' one in .pytest_cache, so after a test run this ta
 
 P1 start-up    `probe exit 0` with the shim vs without it, interleaved runs (drift hits both
                alike), wall-clock medians; CPython 3.10's `python -I -S -c pass` beside it as
-               the strict reference. The probe imports nothing for `exit`.
+               the strict reference, and the shim with PYOXIDIZER_SSL_DISABLE=1 (its run
+               target machinery without the import hook). The probe imports nothing for `exit`.
 P2 per context ssl.create_default_context() inside the binary, in the RHEL 7 layout: ours vs
                the plain binary with SSL_CERT_FILE naming the distro bundle (what a frozen app
                does without us) and a bare SSLContext in the plain binary (the floor).
@@ -68,18 +69,20 @@ def _wall(argv: list[str], env: dict[str, str]) -> float:
 def p1_startup(ours: Path, plain: Path, home: str, runs: int) -> list[Row]:
     env = clean_env(home)
     python = python_for("3.10")
+    off = clean_env(home, PYOXIDIZER_SSL_DISABLE="1")
     commands = {
-        "python": [str(python), "-I", "-S", "-c", "pass"],
-        "plain": [str(plain), "exit", "0"],
-        "ours": [str(ours), "exit", "0"],
+        "python": ([str(python), "-I", "-S", "-c", "pass"], env),
+        "plain": ([str(plain), "exit", "0"], env),
+        "ours": ([str(ours), "exit", "0"], env),
+        "off": ([str(ours), "exit", "0"], off),
     }
-    for argv in commands.values():  # warm the page cache
-        _wall(argv, env)
+    for argv, argv_env in commands.values():  # warm the page cache
+        _wall(argv, argv_env)
     times: dict[str, list[float]] = {name: [] for name in commands}
+    names = list(commands)
     for i in range(runs):
-        order = list(commands)[i % 3 :] + list(commands)[: i % 3]
-        for name in order:
-            times[name].append(_wall(commands[name], env))
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            times[name].append(_wall(*commands[name]))
     median = {name: statistics.median(values) for name, values in times.items()}
     added = median["ours"] - median["plain"]
     return [
@@ -93,6 +96,11 @@ def p1_startup(ours: Path, plain: Path, home: str, runs: int) -> list[Row]:
             "P1 binary start, with the shim",
             median["ours"],
             f"{median['ours'] / median['python']:.2f}x python -I -S",
+        ),
+        (
+            "P1 binary start, with the shim, PYOXIDIZER_SSL_DISABLE=1",
+            median["off"],
+            f"{median['off'] / median['python']:.2f}x python -I -S",
         ),
         (
             "P1 added by the shim",
@@ -113,7 +121,8 @@ def p2_p3(ours: Path, plain: Path, home: str, runs: int, work: Path) -> list[Row
 
     def timed(binary: Path, what: str, url: str, **env: str) -> float:
         argv = [str(binary), "time", what, str(runs), url]
-        proc = run_in_layout("rhel7", argv, clean_env(home, **env), work / what, bundle)
+        place = work / f"{binary.name}-{what}-{len(env)}"  # a fresh overlay for every run
+        proc = run_in_layout("rhel7", argv, clean_env(home, **env), place, bundle)
         assert proc.returncode == 0, proc.stderr[-2000:]
         result: float = json.loads(proc.stdout)["median"]
         return result
