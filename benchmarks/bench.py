@@ -32,6 +32,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import certifi
@@ -357,16 +359,36 @@ def p4_size(boot: Path) -> list[tuple[str, float, str]]:
     ]
 
 
-def main() -> None:
+def arguments(doc: str | None, runs: int) -> argparse.Namespace:
+    """The command line both benchmark scripts take: --runs."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--runs", type=int, default=30, help="runs per median (default 30)")
-    args = parser.parse_args()
+    parser.add_argument("--runs", type=int, default=runs, help=f"runs per median (default {runs})")
+    return parser.parse_args()
+
+
+def print_table(rows: list[tuple[str, float, str]]) -> None:
+    """Print measure, median and ratio columns (sizes, named "(KB)" or "(MB)", have no unit)."""
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'median':>10}  ratio")
+    for name, value, ratio in rows:
+        unit = "" if "(KB" in name or "(MB" in name else " ms"
+        print(f"{name:<{width}}  {value:>7.3f}{unit:<3}  {ratio}")
+
+
+@contextmanager
+def workspace() -> Iterator[tuple[Path, str]]:
+    """A scratch directory and an empty HOME inside it, removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="pyoxidizer-ssl-bench-") as tmp:
         work = Path(tmp)
-        home = str(work / "home")
-        Path(home).mkdir()
+        (work / "home").mkdir()
+        yield work, str(work / "home")
+
+
+def main() -> None:
+    args = arguments(__doc__, 30)
+    with workspace() as (work, home):
         render(config_mod.validate({}, work), work / "boot")
         boot = work / "boot"
         # A binary carries bytecode; do not time the first import's compilation.
@@ -374,11 +396,7 @@ def main() -> None:
         rows = p1_startup(boot, home, args.runs, work / "p1")
         rows += p2_p3(boot, home, args.runs, work / "p2")
         rows += p4_size(boot)
-    width = max(len(r[0]) for r in rows)
-    print(f"{'measure':<{width}}  {'median':>10}  ratio")
-    for name, value, ratio in rows:
-        unit = "" if "(KB" in name else " ms"
-        print(f"{name:<{width}}  {value:>7.3f}{unit:<3}  {ratio}")
+    print_table(rows)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 # A CLI that fetches a URL with requests, packaged with pyoxidizer-ssl.
-# Build: pyoxidizer-ssl build [--distribution ARCHIVE.tar.zst] [exe|resources]
+# Build: pyoxidizer-ssl build --system-rust [--distribution ARCHIVE.tar.zst] [install|exe|resources]
 # Air-gapped: add `-- --var WHEELHOUSE DIR` to pip install from local wheels only.
 
 load("build/pyoxidizer-ssl/pyoxidizer.bzl", "pyoxidizer_ssl_distribution", "pyoxidizer_ssl_executable")
@@ -32,7 +32,12 @@ def make_exe():
 def make_resources(exe):
     return exe.to_embedded_resources()
 
-register_target("exe", make_exe, default = True)
+def make_install(exe):
+    # The binary and its lib/ (what the policy could not keep in memory), ready to run.
+    return exe.to_file_manifest(".")
+
+register_target("exe", make_exe)
 register_target("resources", make_resources, depends = ["exe"])
+register_target("install", make_install, depends = ["exe"], default = True)
 
 resolve_targets()

@@ -167,7 +167,14 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     values = build_vars(args.project, args.distribution)  # check the archive before rendering
     _render(args, args.project / DEFAULT_OUT)
-    return run_build(args.project, values, args.targets, args.extra)
+    return run_build(
+        args.project,
+        values,
+        args.targets,
+        args.extra,
+        system_rust=args.system_rust,
+        cargo_target_dir=args.cargo_target_dir,
+    )
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -276,9 +283,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="render, then run `pyoxidizer build` with the --var values the macros need",
         description="Render the bootstrap into PROJECT/build/pyoxidizer-ssl, then run the real "
         "`pyoxidizer build` from PROJECT with the --var values pyoxidizer.bzl's macros read. "
-        "Exits with pyoxidizer's exit code. Arguments after -- go to pyoxidizer unchanged.",
-        epilog="example: pyoxidizer-ssl build --distribution cpython-3.10.tar.zst resources "
-        "-- --release",
+        "Exits with pyoxidizer's exit code. Arguments after -- go to pyoxidizer unchanged. "
+        "An exe target is linked by cargo: use --system-rust for the Rust on PATH.",
+        epilog="example: pyoxidizer-ssl build --system-rust --cargo-target-dir ~/.cache/oxt "
+        "--distribution cpython-3.10.tar.zst install -- --release",
     )
     p.add_argument(
         "--project",
@@ -293,6 +301,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ARCHIVE",
         help="local python-build-standalone .tar.zst to build with, for offline builds "
         "(default: PyOxidizer's own, downloaded)",
+    )
+    p.add_argument(
+        "--system-rust",
+        action="store_true",
+        help="link exe targets with the cargo and rustc on PATH (sets PYOXIDIZER_SYSTEM_RUST=1; "
+        "without it pyoxidizer downloads its own Rust 1.66)",
+    )
+    p.add_argument(
+        "--cargo-target-dir",
+        type=Path,
+        metavar="DIR",
+        help="with --system-rust: keep compiled crates in DIR, shared by every later exe build "
+        "(default: a fresh directory per build)",
     )
     p.add_argument("targets", nargs="*", metavar="TARGET", help="targets to build")
     _add_config_flags(p)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from support.distribution import Distribution, assemble
 from support.env import need, python_for
 from support.oxidized import oxidized_python
+from support.wheels import requests_wheelhouse
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -39,41 +39,8 @@ def oxidized(request: pytest.FixtureRequest) -> tuple[str, Path]:
 
 @pytest.fixture(scope="session")
 def wheelhouse(request: pytest.FixtureRequest) -> Path:
-    """Pure-Python wheels of requests and its dependencies, fetched once from PyPI and cached.
-
-    Pure wheels (charset_normalizer has a py3-none-any one) keep every module loadable from
-    memory, so the embedded run needs no lib/ directory beside a binary.
-    """
-    python = python_for("3.10")
-    need(python is not None, "needs a local CPython 3.10")
-    assert python is not None
-    target = Path(request.config.cache.mkdir("wheelhouse-requests-pure"))
-    if not list(target.glob("requests-*.whl")):
-        # A download, not a test of our code: it keeps this machine's proxy/CA settings.
-        proc = subprocess.run(
-            [
-                python,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--only-binary=:all:",
-                "--platform",
-                "any",
-                "--python-version",
-                "3.10",
-                "--implementation",
-                "py",
-                "-d",
-                str(target),
-                "requests",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        need(proc.returncode == 0, f"cannot download requests wheels from PyPI: {proc.stderr}")
-    return target
+    """Pure-Python wheels of requests and its dependencies, fetched once from PyPI and cached."""
+    return requests_wheelhouse(Path(request.config.cache.mkdir("wheelhouse-requests-pure")))
 
 
 @pytest.fixture
