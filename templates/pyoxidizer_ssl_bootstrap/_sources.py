@@ -112,6 +112,8 @@ def others_can_change(path: str) -> bool:
             info = os.lstat(path)
         except OSError:
             return False  # what does not exist is skipped by its reader anyway
+        if stat.S_ISLNK(info.st_mode):
+            return False  # a link realpath could not resolve (a loop): its reader says why
         if info.st_uid not in (0, os.geteuid()):
             return True
         if info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX:
