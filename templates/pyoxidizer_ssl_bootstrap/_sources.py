@@ -100,23 +100,28 @@ def read_bundle(path: str, label: str, note: Note) -> bytes | None:
 def others_can_change(path: str) -> bool:
     """True when a user other than us and root could replace ``path`` or anything above it.
 
-    Followed through links (what is read is the target). A sticky parent (/tmp) is fine: only
-    an entry's owner may rename or remove it there. Used for stores OpenSSL itself would not
-    read (the distro candidates) and for a certifi found on disk.
+    Both the path as written (a link on it belongs to whoever may re-point it) and where its
+    links lead (what is read). A sticky parent (/tmp) is fine: only an entry's owner may rename
+    or remove it there. Used for stores OpenSSL itself would not read (the distro candidates)
+    and for a certifi found on disk.
     """
     if not _platform.POSIX_OWNERS:
         return False
-    path = os.path.realpath(path)
+    return _chain_open_to_others(os.path.abspath(path)) or _chain_open_to_others(
+        os.path.realpath(path)
+    )
+
+
+def _chain_open_to_others(path: str) -> bool:
     while True:
         try:
             info = os.lstat(path)
         except OSError:
             return False  # what does not exist is skipped by its reader anyway
-        if stat.S_ISLNK(info.st_mode):
-            return False  # a link realpath could not resolve (a loop): its reader says why
         if info.st_uid not in (0, os.geteuid()):
             return True
-        if info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX:
+        writable = info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX
+        if writable and not stat.S_ISLNK(info.st_mode):  # a link's own mode means nothing
             return True
         parent = os.path.dirname(path)
         if parent == path:

@@ -137,3 +137,19 @@ def test_secure_exec_is_read_from_the_kernel(sources):
     assert _platform._at_secure() is False  # this test process was not given privileges
     with open("/proc/self/auxv", "rb") as f:
         assert len(f.read()) > 16  # the vector it read is really there
+
+
+def test_a_link_another_user_owns_is_skipped_even_to_a_good_store(
+    sources, host, trace, ca_pem_bytes
+):
+    """Its owner could re-point it between the check and the read."""
+    if os.geteuid() != 0:
+        pytest.skip("giving a link to another user needs root")
+    target = _put(host, "/etc/pki/ca-trust/source/good.pem", ca_pem_bytes)
+    link = host / "etc/ssl/ca-bundle.pem"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(target)
+    os.lchown(link, 65534, 65534)
+    decision = sources.decide(("system", "certifi"), (None, None), trace)
+    assert decision.source == "certifi"
+    assert trace.has(f"system: candidate {str(link)!r}: another user could change it; skipped")
