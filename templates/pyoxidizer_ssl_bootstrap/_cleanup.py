@@ -127,7 +127,7 @@ def on_first_directory(note: Note) -> None:
             after_in_child=lambda: _after_fork(True),
         )
     try:
-        import signal
+        import _signal as signal  # type: ignore[import-not-found]  # builtin; signal.py: ~1 ms
 
         if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
             signal.signal(signal.SIGTERM, _on_sigterm)
@@ -167,7 +167,7 @@ def _after_fork(child: bool) -> None:
 
 def _on_sigterm(signum: int, frame: object) -> None:
     """Clean up, then die of SIGTERM exactly as without a handler (same status for the parent)."""
-    import signal
+    import _signal as signal
 
     close_all()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
