@@ -32,10 +32,8 @@ def state(runtime, monkeypatch, tmp_path, ca, trace):
 @pytest.fixture
 def patched(state):
     """A stand-in ssl module with its own SSLContext subclass, patched."""
-    from pyoxidizer_ssl_bootstrap import _patches
-
     module = types.SimpleNamespace(__name__="ssl", SSLContext=type("Ctx", (ssl.SSLContext,), {}))
-    _patches.patch(state, module)
+    state.patch(module)
     return module
 
 
@@ -65,12 +63,10 @@ def test_default_trust_follows_the_decision(patched, server, monkeypatch):
 
 
 def test_certifi_bundle_is_replaced_by_the_decision(state, patched, server, tmp_path, corp_ca):
-    from pyoxidizer_ssl_bootstrap import _patches
-
     elsewhere = tmp_path / "cacert.pem"  # what certifi.where() names: another CA entirely
     corp_ca.cert_pem.write_to_path(str(elsewhere))
     certifi = types.SimpleNamespace(__name__="certifi", where=lambda: str(elsewhere))
-    _patches.patch(state, certifi)
+    state.patch(certifi)
     ctx = patched.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.load_verify_locations(certifi.where())
     assert _handshake(ctx, server) == "ok"
@@ -80,22 +76,18 @@ def test_certifi_bundle_is_replaced_by_the_decision(state, patched, server, tmp_
 
 
 def test_patches_apply_once_and_keep_docs(state, patched, trace):
-    from pyoxidizer_ssl_bootstrap import _patches
-
     method = patched.SSLContext.set_default_verify_paths
-    _patches.patch(state, patched)
+    state.patch(patched)
     assert patched.SSLContext.set_default_verify_paths is method
     assert method.__doc__ == ssl.SSLContext.set_default_verify_paths.__doc__
     assert sum("ssl patched" in step for step in trace) == 1
 
 
 def test_spawn_workers_carry_an_install(state):
-    from pyoxidizer_ssl_bootstrap import _patches
-
     spawn = types.SimpleNamespace(
         __name__="multiprocessing.spawn", get_preparation_data=lambda name: {"name": name}
     )
-    _patches.patch(state, spawn)
+    state.patch(spawn)
     data = spawn.get_preparation_data("worker")
     assert data["name"] == "worker"
     payload = pickle.dumps(data["pyoxidizer_ssl"])
@@ -103,9 +95,7 @@ def test_spawn_workers_carry_an_install(state):
 
 
 def test_a_failing_patch_is_traced_not_raised(state, trace):
-    from pyoxidizer_ssl_bootstrap import _patches
-
-    _patches.patch(state, types.SimpleNamespace(__name__="ssl"))  # no SSLContext at all
+    state.patch(types.SimpleNamespace(__name__="ssl"))  # no SSLContext at all
     assert trace.has("patching") and trace.has("it keeps its stock behaviour")
 
 
@@ -135,8 +125,6 @@ def test_vendored_certifi_handed_out_before_the_patch_is_still_certifi(
 ):
     """pip's requests binds pip._vendor.certifi's own where() at import: the path it cached
     (core._CACERT_PATH) counts as certifi's even though it never went through our where()."""
-    from pyoxidizer_ssl_bootstrap import _patches
-
     elsewhere = tmp_path / "tmpabc_cacert.pem"  # what an in-memory where() extracts
     corp_ca.cert_pem.write_to_path(str(elsewhere))
     core = types.SimpleNamespace(_CACERT_PATH=None)
@@ -147,13 +135,13 @@ def test_vendored_certifi_handed_out_before_the_patch_is_still_certifi(
 
     vendored = types.SimpleNamespace(__name__="pip._vendor.certifi", where=where, core=core)
     bound_early = vendored.where
-    _patches.patch(state, vendored)
+    state.patch(vendored)
     assert vendored.where is not bound_early
     ctx = patched.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.load_verify_locations(bound_early())
     assert _handshake(ctx, server) == "ok"
     lookalike = types.SimpleNamespace(__name__="pip._vendor.certifi_not", where=where)
-    _patches.patch(state, lookalike)  # not a certifi copy: left alone
+    state.patch(lookalike)  # not a certifi copy: left alone
     assert lookalike.where is where
 
 
@@ -183,7 +171,7 @@ def test_grpc_roots_are_the_decision_as_pem(state, ca, monkeypatch, trace):
     grpc = types.SimpleNamespace(
         __name__="grpc", ssl_channel_credentials=lambda *args, **kwargs: seen.append(args)
     )
-    _grpc.patch(state, grpc)
+    _grpc.patch(state.decisions, grpc)
     grpc.ssl_channel_credentials()
     grpc.ssl_channel_credentials(b"explicit", private_key=b"k")
     (roots,), (explicit, *_) = seen
@@ -194,7 +182,7 @@ def test_grpc_roots_are_the_decision_as_pem(state, ca, monkeypatch, trace):
     )
     assert explicit == b"explicit"
     monkeypatch.setenv("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", "/their/roots.pem")
-    assert _grpc.roots(state) is None and trace.has("grpc keeps the roots it names")
+    assert _grpc.roots(state.decisions) is None and trace.has("grpc keeps the roots it names")
 
 
 def test_switches_are_ignored_in_a_setuid_process(runtime, monkeypatch):
