@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import certifi
@@ -13,19 +12,12 @@ import pytest
 
 from pyoxidizer_ssl import adopt, cli
 from support.certs import self_signed
+from support.commands import pyoxidizer_ssl
 from support.env import clean_env
 
 
 def _cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pyoxidizer_ssl", *args],
-        cwd=cwd,
-        env=clean_env(str(cwd), **env),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    return pyoxidizer_ssl(*args, cwd=cwd, env=clean_env(str(cwd), **env), timeout=120)
 
 
 def test_help_teaches(tmp_path):
