@@ -19,6 +19,7 @@ import certifi
 
 from . import x509
 from .config import Config, ConfigError
+from .errors import CheckError
 from .render import render
 
 # Where python-build-standalone's OpenSSL looks: what a binary without pyoxidizer-ssl trusts.
@@ -39,7 +40,7 @@ print(json.dumps(report.as_dict()))
 ENV_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
-class DoctorError(RuntimeError):
+class DoctorError(CheckError):
     """The check itself could not run (the interpreter failed or printed no report)."""
 
 

@@ -13,6 +13,7 @@ from cryptography import x509 as cx
 from cryptography.hazmat.primitives import serialization
 
 from pyoxidizer_ssl import extra_ca
+from pyoxidizer_ssl.errors import UsageError, exit_code
 from support.certs import self_signed
 from support.env import clean_env, honour_file_modes
 
@@ -27,8 +28,10 @@ def _ca(days_valid: float, tmp_path: Path, name: str = "ca.pem") -> Path:
 
 
 def _error(path: Path) -> str:
-    with pytest.raises(ValueError) as err:
+    """The message of the user's mistake in ``path``: a UsageError (exit 2), never a bug."""
+    with pytest.raises(UsageError) as err:
         extra_ca.load_extra_ca((path,), W)
+    assert exit_code(err.value) == 2
     return str(err.value)
 
 
