@@ -11,6 +11,8 @@ import pytest
 import trustme
 from cryptography import x509 as cx
 from cryptography.hazmat.primitives import serialization
+from cryptography.x509.name import _ASN1Type
+from cryptography.x509.oid import NameOID
 
 from pyoxidizer_ssl import extra_ca
 from pyoxidizer_ssl.errors import UsageError, exit_code
@@ -124,6 +126,17 @@ def test_leaf(tmp_path):
         f"{W}: invalid extra_ca {str(path)!r} (trustme v{trustme.__version__}); "
         "it is not a CA certificate (basicConstraints CA:FALSE or absent); "
         "pass the issuing root, not a leaf"
+    )
+
+
+def test_leaf_named_in_bmpstring_reads_as_text(tmp_path):
+    """A BMPString (UCS-2) common name, as Windows CAs write them, is shown as its text."""
+    name = cx.Name([cx.NameAttribute(NameOID.COMMON_NAME, "Ünïcode Leaf", _ASN1Type.BMPString)])
+    path = tmp_path / "leaf.pem"
+    path.write_bytes(self_signed(name, ca=False))
+    assert _error(path) == (
+        f"{W}: invalid extra_ca {str(path)!r} (Ünïcode Leaf); it is not a CA certificate "
+        "(basicConstraints CA:FALSE or absent); pass the issuing root, not a leaf"
     )
 
 
