@@ -27,11 +27,6 @@ import certifi
 from .errors import UsageError
 from .render import DEFAULT_OUT
 
-LOAD_LINE = (
-    'load("build/pyoxidizer-ssl/pyoxidizer.bzl", '
-    '"pyoxidizer_ssl_distribution", "pyoxidizer_ssl_executable")'
-)
-
 
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()

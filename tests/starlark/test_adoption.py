@@ -32,7 +32,7 @@ from pyoxidizer_ssl import adopt
 from support.commands import pyoxidizer, pyoxidizer_ssl
 from support.env import clean_env
 from support.layouts import require_namespaces, run_in_layout
-from support.oxidized import embedded_command, pyoxidizer_build
+from support.oxidized import embedded_command, pyoxidizer_build, starlark_string
 from support.resources import list_resources
 
 SHIM = "__import__('pyoxidizer_ssl_bootstrap').main()"
@@ -206,16 +206,12 @@ class Shape:
     run: str = "run_module=probe"
 
 
-def _starlark_string(text: str) -> str:
-    return json.dumps(text)  # a JSON string literal is a valid Starlark one
-
-
 SHAPES = [
     Shape("own-distribution", OWN_DISTRIBUTION),
     Shape("several-executables", SEVERAL_EXECUTABLES),
     Shape(
         "files-mode",
-        FILES_MODE.replace("{probe}", _starlark_string(PROBE)),
+        FILES_MODE.replace("{probe}", starlark_string(PROBE)),
         run=f"run_command={PROBE}",
     ),
     *(
