@@ -105,6 +105,12 @@ def render_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> RenderFn:
     return _render
 
 
+@pytest.fixture(scope="session")
+def pyoxidizer_home(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """HOME for pyoxidizer: its distribution cache is shared by every build in the session."""
+    return str(tmp_path_factory.mktemp("pyoxidizer-home"))
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> str:
     path = tmp_path / "home"
