@@ -24,12 +24,8 @@ from pathlib import Path
 
 import certifi
 
+from .errors import UsageError
 from .render import DEFAULT_OUT
-
-LOAD_LINE = (
-    'load("build/pyoxidizer-ssl/pyoxidizer.bzl", '
-    '"pyoxidizer_ssl_distribution", "pyoxidizer_ssl_executable")'
-)
 
 
 def sha256_of(path: Path) -> str:
@@ -47,7 +43,7 @@ def pyoxidizer_command() -> str:
         return str(beside)
     found = shutil.which("pyoxidizer")
     if found is None:
-        raise ValueError(
+        raise UsageError(
             "build: invalid environment; no pyoxidizer executable found; "
             "pip install pyoxidizer==0.24.0"
         )
@@ -55,9 +51,9 @@ def pyoxidizer_command() -> str:
 
 
 def build_vars(project: Path, distribution: Path | None) -> dict[str, str]:
-    """The --var values the macros in pyoxidizer.bzl read; ValueError for a bad project/archive."""
+    """The --var values the macros in pyoxidizer.bzl read; UsageError for a bad project/archive."""
     if not (project / "pyoxidizer.bzl").is_file():
-        raise ValueError(
+        raise UsageError(
             f"--project: invalid project {str(project)!r}; it has no pyoxidizer.bzl; "
             "pass the directory of your PyOxidizer project"
         )
@@ -67,7 +63,7 @@ def build_vars(project: Path, distribution: Path | None) -> dict[str, str]:
     }
     if distribution is not None:
         if not distribution.is_file():
-            raise ValueError(
+            raise UsageError(
                 f"--distribution: invalid archive {str(distribution)!r}; file not found; "
                 "pass a python-build-standalone .tar.zst archive"
             )
@@ -157,10 +153,10 @@ def diagnose(output: str) -> str | None:
 
 
 def _cargo_shim(directory: Path, shared_target_dir: Path | None) -> None:
-    """Write ``directory/cargo`` wrapping the real cargo on PATH; ValueError without Rust."""
+    """Write ``directory/cargo`` wrapping the real cargo on PATH; UsageError without Rust."""
     real = shutil.which("cargo")
     if real is None or shutil.which("rustc") is None:
-        raise ValueError(
+        raise UsageError(
             "--system-rust: invalid environment; no cargo/rustc on PATH; install Rust "
             "(https://rustup.rs) and put ~/.cargo/bin on PATH"
         )
@@ -198,7 +194,7 @@ def run_build(
             _cargo_shim(Path(shim_dir), cargo_target_dir)
             env["PATH"] = shim_dir + os.pathsep + env.get("PATH", os.defpath)
         elif cargo_target_dir is not None:
-            raise ValueError(
+            raise UsageError(
                 f"--cargo-target-dir: invalid use with {str(cargo_target_dir)!r}; it needs "
                 "--system-rust (pyoxidizer's own Rust ignores it)"
             )

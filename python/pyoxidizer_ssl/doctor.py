@@ -19,7 +19,8 @@ import certifi
 
 from . import x509
 from .config import Config, ConfigError
-from .render import render
+from .errors import CheckError
+from .render import render, runtime_constant
 
 # Where python-build-standalone's OpenSSL looks: what a binary without pyoxidizer-ssl trusts.
 PBS_CAFILE = "/etc/ssl/cert.pem"
@@ -36,10 +37,11 @@ print(json.dumps(report.as_dict()))
 """
 
 
-ENV_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+# The variables the runtime reads, from its own source (one definition: _sources.ENV_VARS).
+ENV_VARIABLES: tuple[str, ...] = runtime_constant("_sources.py", "ENV_VARS")
 
 
-class DoctorError(RuntimeError):
+class DoctorError(CheckError):
     """The check itself could not run (the interpreter failed or printed no report)."""
 
 

@@ -5,27 +5,21 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import certifi
 import pytest
 
 from pyoxidizer_ssl import adopt, cli
+from pyoxidizer_ssl import render as render_mod
 from support.certs import self_signed
+from support.commands import pyoxidizer_ssl
 from support.env import clean_env
 
 
 def _cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pyoxidizer_ssl", *args],
-        cwd=cwd,
-        env=clean_env(str(cwd), **env),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    return pyoxidizer_ssl(*args, cwd=cwd, env=clean_env(str(cwd), **env), timeout=120)
 
 
 def test_help_teaches(tmp_path):
@@ -156,7 +150,13 @@ def test_explicit_config_is_honoured_with_project(tmp_path):
     assert "TRUST = ('env', 'system', 'certifi')" in init.read_text()
 
 
-@pytest.mark.parametrize("error", [RuntimeError("boom"), ValueError("boom"), KeyError("k")])
+# A ValueError in the house format is still a bug: the words never choose the exit code.
+HOUSE_FORMAT_BUG = ValueError("--out: invalid directory 'x'; must be one you can write")
+
+
+@pytest.mark.parametrize(
+    "error", [RuntimeError("boom"), ValueError("boom"), KeyError("k"), HOUSE_FORMAT_BUG]
+)
 def test_internal_error_is_not_a_usage_error(error, tmp_path, monkeypatch, capsys):
     def broken(config, out):
         raise error
@@ -173,6 +173,148 @@ def test_internal_error_is_not_a_usage_error(error, tmp_path, monkeypatch, capsy
     monkeypatch.setenv(cli.TRACEBACK_VARIABLE, "1")
     assert cli.main(["render", "--out", str(tmp_path)]) == 70
     assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+T = "tool.pyoxidizer-ssl"
+SOURCES = "'env', 'system', 'certifi', 'truststore'"
+BUG = (
+    "; this is a bug in pyoxidizer-ssl, please report it (set PYOXIDIZER_SSL_TRACEBACK=1 to print "
+    "where it happened)"
+)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """``pyoxidizer-ssl argv`` run in a directory holding ``files`` ({tmp} is that directory),
+    with ``env`` set and the package version ``version``: exit ``code``, stderr ``message``."""
+
+    argv: tuple[str, ...]
+    code: int
+    message: str
+    files: tuple[tuple[str, str], ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    version: str | None = None
+
+
+FAILURES = {
+    "config table": Failure(
+        ("render",),
+        2,
+        f"render: error: {T}: invalid trust entry 'sytem'; must be one of {SOURCES}",
+        files=(("pyproject.toml", '[tool.pyoxidizer-ssl]\ntrust = ["sytem"]\n'),),
+    ),
+    "config key": Failure(
+        ("doctor",),
+        2,
+        f"doctor: error: {T}: invalid key 'trsut'; must be one of 'trust', 'extra_ca', "
+        "'export_env', 'python_version', 'grpc'; remove or rename it",
+        files=(("pyproject.toml", '[tool.pyoxidizer-ssl]\ntrsut = ["env"]\n'),),
+    ),
+    "flag --trust": Failure(
+        ("render", "--trust", ""),
+        2,
+        f"render: error: --trust: invalid trust []; must be a non-empty list of sources from "
+        f"{SOURCES}",
+    ),
+    "flag --python-version": Failure(
+        ("render", "--python-version", "3.7"),
+        2,
+        "render: error: --python-version: invalid python_version '3.7'; must be a CPython "
+        "version like '3.10' (3.8 to 3.13)",
+    ),
+    "extra_ca check": Failure(
+        ("render", "--extra-ca", "corp.pem"),
+        2,
+        "render: error: --extra-ca: invalid extra_ca '{tmp}/corp.pem'; file not found; must be "
+        "a readable PEM file of CA certificates",
+    ),
+    "render --out": Failure(
+        ("render", "--out", "file/out"),
+        2,
+        "render: error: --out: invalid output directory 'file/out'; cannot write it (Not a "
+        "directory); pass a directory you can write",
+        files=(("file", ""),),
+    ),
+    "build --project": Failure(
+        ("build",),
+        2,
+        "build: error: --project: invalid project '.'; it has no pyoxidizer.bzl; pass the "
+        "directory of your PyOxidizer project",
+    ),
+    "build --distribution": Failure(
+        ("build", "--distribution", "cpython.tar.zst"),
+        2,
+        "build: error: --distribution: invalid archive 'cpython.tar.zst'; file not found; pass "
+        "a python-build-standalone .tar.zst archive",
+        files=(("pyoxidizer.bzl", ""),),
+    ),
+    "build --cargo-target-dir": Failure(
+        ("build", "--cargo-target-dir", "target"),
+        2,
+        "build: error: --cargo-target-dir: invalid use with 'target'; it needs --system-rust "
+        "(pyoxidizer's own Rust ignores it)",
+        files=(("pyoxidizer.bzl", ""),),
+    ),
+    "build --system-rust": Failure(
+        ("build", "--system-rust"),
+        2,
+        "build: error: --system-rust: invalid environment; no cargo/rustc on PATH; install Rust "
+        "(https://rustup.rs) and put ~/.cargo/bin on PATH",
+        files=(("pyoxidizer.bzl", ""),),
+        env=(("PATH", "{tmp}/no-rust"),),
+    ),
+    "init --project": Failure(
+        ("init", "--project", "nope"),
+        2,
+        "init: error: --project: invalid project 'nope'; no such directory; pass the directory "
+        "of your PyOxidizer project",
+    ),
+    "doctor --python": Failure(
+        ("doctor", "--python", "nope/python"),
+        2,
+        "doctor: error: --python: invalid interpreter 'nope/python'; it cannot be run (No such "
+        "file or directory); pass a Python 3.8+ executable",
+    ),
+    "doctor check cannot run": Failure(
+        ("doctor", "--python", "/bin/false"),
+        3,
+        "doctor: error: the check interpreter '/bin/false' failed (exit 1): no output",
+    ),
+    "render invariant": Failure(
+        ("render",),
+        70,
+        "render: internal error: ValueError: render: invalid header text '0.1.0 beta'" + BUG,
+        version="0.1.0 beta",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", FAILURES)
+def test_failure_exit_code_and_exact_message(name, tmp_path, monkeypatch, capsys):
+    """The exit code follows the error's class: the same words in a bug exit 70, not 2."""
+    case = FAILURES[name]
+    for file, text in case.files:
+        (tmp_path / file).write_text(text)
+    for key, value in case.env:
+        monkeypatch.setenv(key, value.format(tmp=tmp_path))
+    monkeypatch.delenv("PYOXIDIZER_SYSTEM_RUST", raising=False)  # build must stop at the check
+    monkeypatch.delenv(cli.TRACEBACK_VARIABLE, raising=False)
+    if case.version is not None:
+        monkeypatch.setattr(render_mod, "_version", lambda: case.version)
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(list(case.argv))
+    out, err = capsys.readouterr()
+    assert (code, err) == (case.code, f"pyoxidizer-ssl {case.message.format(tmp=tmp_path)}\n")
+    assert out == ""
+
+
+def test_argparse_mistakes_exit_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["render", "--bogus"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "pyoxidizer-ssl: error: unrecognized arguments: --bogus"
+    )
 
 
 def test_doctor_check_that_cannot_run_is_a_message_not_a_traceback(tmp_path):

@@ -14,15 +14,13 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Iterator
 
 import pytest
-import trustme
 
 from pyoxidizer_ssl import x509
 from support.env import clean_env
-from support.layouts import LAYOUTS, RHEL_BUNDLE, Layout, require_namespaces, run_in_layout
-from support.tls import https_server
+from support.layouts import LAYOUTS, RHEL_BUNDLE, Layout, run_in_layout
+from support.tls import VERIFY_SOURCE, port_of
 
 ATTACKER = 65534
 # RHEL 7 with its own empty /dev/shm: where the private directory goes (no TMPDIR, no
@@ -41,14 +39,10 @@ GOOD, EVIL = {ports!r}
 EVIL_PEM, EVIL_HASH, ATTACKER = {evil_pem!r}, {evil_hash!r}, {attacker!r}
 OUT = {{}}
 
+{verify}
 def handshake(ctx, port):
-    assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname, "verification weakened"
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-            with ctx.wrap_socket(sock, server_hostname="localhost"):
-                return "ok"
-    except ssl.SSLCertVerificationError as exc:
-        return "rejected: " + exc.verify_message
+    outcome = verify(ctx, port)
+    return outcome if outcome == "ok" else "rejected: " + outcome
 
 def both(ctx):
     return [handshake(ctx, GOOD), handshake(ctx, EVIL)]
@@ -69,24 +63,7 @@ def ours():
 """
 
 
-@pytest.fixture(autouse=True)
-def _namespaces() -> None:
-    require_namespaces()
-
-
-@pytest.fixture(scope="module")
-def evil_ca() -> trustme.CA:
-    return trustme.CA(organization_name="pyoxidizer-ssl test attacker CA")
-
-
-@pytest.fixture(scope="module")
-def evil_server(evil_ca: trustme.CA) -> Iterator[str]:
-    with https_server(evil_ca) as url:
-        yield url
-
-
-def _port(url: str) -> int:
-    return int(url.rsplit(":", 1)[1].strip("/"))
+pytestmark = pytest.mark.usefixtures("namespaces")
 
 
 @pytest.fixture
@@ -103,7 +80,8 @@ def attack(tmp_path, home, server, evil_server, evil_ca, bundle_pem, render_boot
         ((_, der),) = x509.pem_blocks(evil_pem)
         head = _HEAD.format(
             paths=[str(render_bootstrap(**keys))],
-            ports=[_port(server), _port(evil_server)],
+            ports=[port_of(server), port_of(evil_server)],
+            verify=VERIFY_SOURCE,
             evil_pem=evil_pem.decode(),
             evil_hash=x509.subject_hash(der),
             attacker=ATTACKER,

@@ -23,7 +23,7 @@ import trustme
 
 from support.clients import CLIENTS, SERVER
 from support.env import clean_env, need
-from support.layouts import code_in_layout, request_in_layout, require_namespaces
+from support.layouts import code_in_layout, request_in_layout
 from support.tls import GRPC_METHOD, grpc_server, wss_server
 
 # The oldest and newest pip supported: 22.3 is the first for Python 3.11 (and loads certifi with
@@ -32,9 +32,7 @@ PIP_VERSIONS = ("22.3.1", "26.3")
 CASES = [c for c in sorted(CLIENTS) if c != "pip"] + [f"pip=={v}" for v in PIP_VERSIONS]
 
 
-@pytest.fixture(autouse=True)
-def _namespaces() -> None:
-    require_namespaces()
+pytestmark = pytest.mark.usefixtures("namespaces")
 
 
 @pytest.fixture(scope="session")

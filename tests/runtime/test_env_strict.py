@@ -7,12 +7,9 @@ import subprocess
 import pytest
 
 from support.env import clean_env
-from support.layouts import request_in_layout, require_namespaces
+from support.layouts import request_in_layout
 
-
-@pytest.fixture(autouse=True)
-def _namespaces() -> None:
-    require_namespaces()
+pytestmark = pytest.mark.usefixtures("namespaces")
 
 
 def test_missing_env_file_is_not_widened_to_the_distro_bundle(

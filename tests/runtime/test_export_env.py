@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from support.env import clean_env
-from support.layouts import LAYOUTS, RHEL_BUNDLE, Layout, code_in_layout, require_namespaces
+from support.layouts import LAYOUTS, RHEL_BUNDLE, Layout, code_in_layout
 
 # The child is a plain interpreter without the bootstrap: only the exported variables help it.
 BODY = """
@@ -25,9 +25,7 @@ OUT["trace"] = report.trace
 """
 
 
-@pytest.fixture(autouse=True)
-def _namespaces() -> None:
-    require_namespaces()
+pytestmark = pytest.mark.usefixtures("namespaces")
 
 
 def test_exports_the_distro_bundle(tmp_path, home, server, bundle_pem, render_bootstrap):

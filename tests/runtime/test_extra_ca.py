@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from support.layouts import LAYOUTS, request_in_layout, require_namespaces
+from support.layouts import LAYOUTS, request_in_layout
 
 CASES = [(name, "urllib") for name in sorted(LAYOUTS)]  # every layout, one client
 
 
-@pytest.fixture(autouse=True)
-def _namespaces() -> None:
-    require_namespaces()
+pytestmark = pytest.mark.usefixtures("namespaces")
 
 
 @pytest.mark.parametrize(("name", "client"), CASES)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from support.env import clean_env, honour_file_modes
-from support.layouts import RHEL_BUNDLE, Layout, code_in_layout, require_namespaces
+from support.layouts import RHEL_BUNDLE, Layout, code_in_layout
 
 INSTALL = """
 import pyoxidizer_ssl_bootstrap
@@ -19,9 +19,7 @@ OUT["trace"] = report.trace
 """
 
 
-@pytest.fixture(autouse=True)
-def _namespaces() -> None:
-    require_namespaces()
+pytestmark = pytest.mark.usefixtures("namespaces")
 
 
 @pytest.fixture

@@ -17,16 +17,13 @@ from support.layouts import (
     LAYOUTS,
     STORE_LAYOUTS,
     request_in_layout,
-    require_namespaces,
     run_in_layout,
 )
 
 DEFAULTS = ssl.get_default_verify_paths()
 
 
-@pytest.fixture(autouse=True)
-def _namespaces() -> None:
-    require_namespaces()
+pytestmark = pytest.mark.usefixtures("namespaces")
 
 
 @pytest.mark.parametrize("name", STORE_LAYOUTS)

@@ -7,11 +7,12 @@ own ssl untouched; every handshake is real, against the loopback server of the t
 from __future__ import annotations
 
 import pickle
-import socket
 import ssl
 import types
 
 import pytest
+
+from support.tls import port_of, verify
 
 
 @pytest.fixture
@@ -38,15 +39,7 @@ def patched(state):
 
 
 def _handshake(ctx: ssl.SSLContext, url: str) -> str:
-    port = int(url.rsplit(":", 1)[1].strip("/"))
-    try:
-        with (
-            socket.create_connection(("127.0.0.1", port), timeout=10) as sock,
-            ctx.wrap_socket(sock, server_hostname="localhost"),
-        ):
-            return "ok"
-    except ssl.SSLCertVerificationError as exc:
-        return exc.verify_message
+    return verify(ctx, port_of(url))
 
 
 def _client(cls: type[ssl.SSLContext]) -> ssl.SSLContext:

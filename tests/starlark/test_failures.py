@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-from pyoxidizer_ssl.build import pyoxidizer_command
+from support.commands import pyoxidizer, pyoxidizer_ssl
 from support.env import clean_env
 from support.oxidized import pyoxidizer_build
 
 
 def _pyoxidizer(project, home, cwd, *args):
-    return subprocess.run(
-        [pyoxidizer_command(), "build", "--path", str(project), *args],
-        cwd=cwd,
-        env=clean_env(home),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    return pyoxidizer(project, *args, cwd=cwd, env=clean_env(home))
 
 
 def _render(project, home):
-    subprocess.run(
-        [sys.executable, "-m", "pyoxidizer_ssl", "render", "--out", "build/pyoxidizer-ssl"],
-        cwd=project,
-        env=clean_env(home),
-        check=True,
-        capture_output=True,
+    proc = pyoxidizer_ssl(
+        "render", "--out", "build/pyoxidizer-ssl", cwd=project, env=clean_env(home)
     )
+    assert proc.returncode == 0, proc.stderr
 
 
 def _dist_vars(distribution):
