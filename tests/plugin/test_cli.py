@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import certifi
 import pytest
 
 from pyoxidizer_ssl import adopt, cli
