@@ -292,3 +292,12 @@ def test_init_on_a_config_it_cannot_edit(tmp_path):
         "pyoxidizer-ssl init: error: init: invalid pyoxidizer.bzl 'pyoxidizer.bzl'; it calls no "
         "DIST.to_python_executable()"
     )
+
+
+def test_readme_quick_start_is_the_starter_config():
+    """The README's quick-start config is what `init --write` creates, so the build that links
+    the starter (tests/exe/test_first_build.py) proves both."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start = readme.index("```starlark\n# myproject/pyoxidizer.bzl")
+    block = readme[start : readme.index("```\n", start + 3)].split("\n", 2)[2]
+    assert block == adopt.starter("myapp").split("\n", 3)[3]
