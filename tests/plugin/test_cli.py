@@ -8,7 +8,6 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import certifi
 import pytest
 
 from pyoxidizer_ssl import adopt, cli
@@ -333,24 +332,61 @@ def test_doctor_check_that_cannot_run_is_a_message_not_a_traceback(tmp_path):
 
 def test_doctor_says_the_answer_comes_from_this_shell(tmp_path):
     """With SSL_CERT_FILE set, doctor counts its certificates and shows the run without it."""
-    bundle = Path(certifi.where())
-    count = bundle.read_bytes().count(b"-----BEGIN CERTIFICATE-----")
+    bundle = tmp_path / "one.pem"
+    bundle.write_bytes(self_signed("Shell Root"))
     args = ("doctor", "--trust", "env,certifi")
     proc = _cli(*args, "--json", cwd=tmp_path, SSL_CERT_FILE=str(bundle))
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["source"] == "env"
-    assert report["env_certificates"] == {"SSL_CERT_FILE": count}
+    assert report["env_certificates"] == {"SSL_CERT_FILE": 1}
     assert report["shell_env"] == {"SSL_CERT_FILE": str(bundle)}
     assert report["without_env"]["source"] == "certifi"
+    certifi_count = report["without_env"]["certificates"]
+    assert certifi_count > 1
     human = _cli(*args, cwd=tmp_path, SSL_CERT_FILE=str(bundle)).stdout.splitlines()
-    assert f"certificates: {count} in SSL_CERT_FILE" in human
+    assert human[:3] == [
+        f"trust: env (SSL_CERT_FILE={bundle}), 1 certificate in SSL_CERT_FILE",
+        f"cafile: {bundle}",
+        "capath: -",
+    ]
     assert (
-        "note: this answer comes from this shell's SSL_CERT_FILE; started without them, the "
-        f"binary would trust: certifi (certifi (embedded)), {count} certificates"
+        "note: this answer comes from this shell's SSL_CERT_FILE; started without it, the "
+        f"binary would trust: certifi (embedded), {certifi_count} certificates"
     ) in human
     plain = json.loads(_cli(*args, "--json", cwd=tmp_path).stdout)
     assert "shell_env" not in plain and "env_certificates" not in plain
+
+
+def test_doctor_speaks_of_what_the_binary_would_do(tmp_path):
+    """The private directory is where the binary would make its own, never doctor's descriptor;
+    source and origin are said once; --json keeps the report's keys and values as they are."""
+    shm = tmp_path / "shm"
+    shm.mkdir(mode=0o700)
+    args = ("doctor", "--trust", "certifi")
+    report = json.loads(_cli(*args, "--json", cwd=tmp_path, TMPDIR=str(shm)).stdout)
+    assert sorted(report) == [
+        "cafile",
+        "capath",
+        "certificates",
+        "disabled",
+        "origin",
+        "source",
+        "stock_binary",
+        "trace",
+        "usable",
+    ]
+    assert (report["source"], report["origin"]) == ("certifi", "certifi (embedded)")
+    assert report["capath"].startswith("/proc/self/fd/")  # what doctor's own child loaded
+    proc = _cli(*args, cwd=tmp_path, TMPDIR=str(shm))
+    assert proc.returncode == 0, proc.stderr
+    human = proc.stdout.splitlines()
+    assert human[:3] == [
+        f"trust: certifi (embedded), {report['certificates']} certificates",
+        "cafile: -",
+        f"capath: a private directory in {shm} (each run of the binary makes its own)",
+    ]
+    assert "/proc/self/fd" not in "\n".join(human[: human.index("trace:")])
 
 
 def test_init_without_pyoxidizer_bzl_says_so(tmp_path):
@@ -401,3 +437,12 @@ def test_init_on_a_config_it_cannot_edit(tmp_path):
         "pyoxidizer-ssl init: error: init: invalid pyoxidizer.bzl 'pyoxidizer.bzl'; it calls no "
         "DIST.to_python_executable()"
     )
+
+
+def test_readme_quick_start_is_the_starter_config():
+    """The README's quick-start config is what `init --write` creates, so the build that links
+    the starter (tests/exe/test_first_build.py) proves both."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start = readme.index("```starlark\n# myproject/pyoxidizer.bzl")
+    block = readme[start : readme.index("```\n", start + 3)].split("\n", 2)[2]
+    assert block == adopt.starter("myapp").split("\n", 3)[3]

@@ -84,7 +84,7 @@ def test_truststore_source(client, tmp_path, home, server, bundle_pem, render_bo
             "no-store",
             "env,system,certifi",
             0,
-            "trust: certifi (certifi (embedded))",
+            "trust: certifi (embedded), ",
             "would FAIL every HTTPS call here",
         ),
         (
