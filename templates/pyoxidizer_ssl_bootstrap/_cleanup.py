@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
 
     from ._private_dir import PrivateDir
 
-    Note = Callable[[str], None]
+    Note = Callable[[str, str], None]
 
 PREFIX = "pyoxidizer-ssl-"
 STALE_SECONDS = 60  # a younger unlocked directory may be one another run is still setting up
@@ -101,7 +101,10 @@ def sweep_stale(parent_fd: int, note: Note) -> None:
                 continue  # not what a run of ours leaves: someone else's, left alone
             empty(fd)
             os.rmdir(name, dir_fd=parent_fd)
-            note(f"private directory: removed {name!r}, left by an earlier run")
+            note(
+                "cleanup.stale_removed",
+                f"private directory: removed {name!r}, left by an earlier run",
+            )
         except OSError:
             pass
         finally:
@@ -131,11 +134,20 @@ def on_first_directory(note: Note) -> None:
 
         if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
             signal.signal(signal.SIGTERM, _on_sigterm)
-            note("SIGTERM: private directories are removed before the process ends")
+            note(
+                "cleanup.sigterm.handler",
+                "SIGTERM: private directories are removed before the process ends",
+            )
         else:
-            note("SIGTERM: the app's own handler stays; its exit removes them")
+            note(
+                "cleanup.sigterm.app_handler",
+                "SIGTERM: the app's own handler stays; its exit removes them",
+            )
     except (ValueError, OSError, AttributeError):  # not the main thread, or no SIGTERM
-        note("SIGTERM: no handler installed here; a later run removes what is left")
+        note(
+            "cleanup.sigterm.none",
+            "SIGTERM: no handler installed here; a later run removes what is left",
+        )
 
 
 def forget(made: PrivateDir) -> None:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
 class Decisions:
     """The decision cache: ``decision()`` makes it once, under a lock, and returns it after."""
 
-    def __init__(self, note: Callable[[str], None], trust: tuple[str, ...]) -> None:
+    def __init__(self, note: Callable[[str, str], None], trust: tuple[str, ...]) -> None:
         self.note = note
         self.trust = trust
         # What export_env set for children: read back, it is not the user's own setting.
@@ -29,11 +29,11 @@ class Decisions:
         self._env: _sources.EnvSetting = (None, None)
         self._noted: set[str] = set()
 
-    def note_once(self, message: str) -> None:
+    def note_once(self, key: str, message: str) -> None:
         """Add a step to the trace unless the same step is there already (per-context faults)."""
         if message not in self._noted:
             self._noted.add(message)
-            self.note(message)
+            self.note(key, message)
 
     def decision(self) -> _sources.Decision:
         """Return the Decision, making it now if needed (or again if the app changed the env)."""
@@ -44,8 +44,9 @@ class Decisions:
             env = self._read_env()
             if self._decision is not None and env != self._env:
                 self.note(
+                    "decision.env_changed",
                     f"SSL_CERT_FILE/SSL_CERT_DIR changed to {env!r} after the decision; "
-                    "deciding again"
+                    "deciding again",
                 )
                 self._decision = None
             if self._decision is None:

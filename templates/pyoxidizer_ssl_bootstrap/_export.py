@@ -24,7 +24,7 @@ def export_env(decisions: Decisions, plans: Plans) -> None:
     note = decisions.note
     decision = decisions.decision()
     if decision.source in (None, "env", "truststore") or decision.native:
-        note(f"export_env: nothing to export for source {decision.source!r}")
+        note("export.nothing", f"export_env: nothing to export for source {decision.source!r}")
         return
     real_files = [path for path, _ in decision.files if path]
     values: dict[str, str] = {}
@@ -37,15 +37,16 @@ def export_env(decisions: Decisions, plans: Plans) -> None:
         if private is None or not private.exportable():
             where = "no private directory" if private is None else repr(private.real_path)
             note(
+                "export.refused",
                 f"export_env: not exported: {where} lies where other users could claim "
-                "its name once this process exits; children keep their own trust"
+                "its name once this process exits; children keep their own trust",
             )
             return
         values = {"SSL_CERT_DIR": private.real_path}
     for name, value in sorted(values.items()):
         if os.environ.get(name) is not None:
-            note(f"export_env: {name} is already set; left as it is")
+            note("export.already_set", f"export_env: {name} is already set; left as it is")
             continue
         os.environ[name] = value
         decisions.exported[name] = value
-        note(f"export_env: {name}={value} for child processes")
+        note("export.set", f"export_env: {name}={value} for child processes")

@@ -44,8 +44,9 @@ def patch(decisions: Decisions, grpc: ModuleType) -> None:
     ssl_channel_credentials._pyoxidizer_ssl = True  # type: ignore[attr-defined]
     grpc.ssl_channel_credentials = ssl_channel_credentials  # type: ignore[attr-defined]
     decisions.note(
+        "grpc.patched",
         "grpc patched: ssl_channel_credentials() without roots gets the decision as PEM "
-        "(credentials made before this are unchanged)"
+        "(credentials made before this are unchanged)",
     )
 
 
@@ -53,7 +54,9 @@ def roots(decisions: Decisions) -> bytes | None:
     """The decision (and extra CAs) as PEM for grpc; None leaves grpc's own. Never raises."""
     try:
         if os.environ.get(_ROOTS_ENV):
-            decisions.note_once(f"grpc: {_ROOTS_ENV} is set; grpc keeps the roots it names")
+            decisions.note_once(
+                "grpc.env_roots", f"grpc: {_ROOTS_ENV} is set; grpc keeps the roots it names"
+            )
             return None
         decision = decisions.decision()
         if _cache and _cache[0][0] is decision:
@@ -62,15 +65,18 @@ def roots(decisions: Decisions) -> bytes | None:
         _cache[:] = [(decision, pem)]
         return pem
     except Exception as exc:
-        decisions.note_once(f"grpc: building the roots failed ({exc!r}); grpc keeps its own roots")
+        decisions.note_once(
+            "grpc.failed", f"grpc: building the roots failed ({exc!r}); grpc keeps its own roots"
+        )
         return None
 
 
 def _decision_pem(decisions: Decisions, decision: _sources.Decision) -> bytes | None:
     if decision.native:
         decisions.note(
+            "grpc.native",
             f"grpc: the decision ({decision.source or 'none'}) has no certificates to hand to "
-            "grpc; it keeps its own roots"
+            "grpc; it keeps its own roots",
         )
         return None
     texts: list[bytes] = []
@@ -94,7 +100,9 @@ def _decision_pem(decisions: Decisions, decision: _sources.Decision) -> bytes | 
             if cert not in seen:
                 seen.add(cert)
                 out.append(_pem(cert))
-    decisions.note(f"grpc: {len(out)} root certificates from the decision ({decision.source})")
+    decisions.note(
+        "grpc.roots", f"grpc: {len(out)} root certificates from the decision ({decision.source})"
+    )
     return "".join(out).encode("ascii")
 
 
@@ -104,7 +112,9 @@ def _hashed_certificates(directory: str, decisions: Decisions) -> list[bytes]:
     try:
         names = sorted(n for n in os.listdir(directory) if _x509.is_hash_name(n))
     except OSError as exc:
-        decisions.note(f"grpc: {directory!r}: {exc.strerror or exc}; skipped")
+        decisions.note(
+            "grpc.dir_unreadable", f"grpc: {directory!r}: {exc.strerror or exc}; skipped"
+        )
         return []
     for name in names:
         path = os.path.join(directory, name)
@@ -112,7 +122,9 @@ def _hashed_certificates(directory: str, decisions: Decisions) -> list[bytes]:
             with open(path, "rb") as f:
                 texts.append(f.read(_sources.MAX_BUNDLE_BYTES))
         except OSError as exc:
-            decisions.note(f"grpc: {path!r}: {exc.strerror or exc}; skipped")
+            decisions.note(
+                "grpc.file_unreadable", f"grpc: {path!r}: {exc.strerror or exc}; skipped"
+            )
     return texts
 
 

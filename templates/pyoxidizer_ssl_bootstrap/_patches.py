@@ -65,7 +65,10 @@ class Policy:
         try:
             plan = self.plans.current()
         except Exception as exc:
-            note_once(f"building the trust plan failed ({exc!r}); using OpenSSL defaults")
+            note_once(
+                "patches.plan_failed",
+                f"building the trust plan failed ({exc!r}); using OpenSSL defaults",
+            )
             base_default(ctx)
             return
         plan.load_into(ctx, base_default, base_load, note_once)
@@ -103,7 +106,9 @@ class Policy:
             except TypeError:
                 return False
         where = " and ".join(f"${name} ({value!r})" for name, value in asked)
-        self.decisions.note_once(f"a context asked for {where}: it gets the decision")
+        self.decisions.note_once(
+            "patches.env_path", f"a context asked for {where}: it gets the decision"
+        )
         return True
 
     def certifi_copy(self, error: Exception) -> str:
@@ -117,7 +122,10 @@ class Policy:
         if private is None:
             raise error
         path = os.path.join(private.path, "cacert.pem")
-        self.note(f"certifi.where() failed ({error!r}); serving a private copy {path!r}")
+        self.note(
+            "patches.certifi_copy",
+            f"certifi.where() failed ({error!r}); serving a private copy {path!r}",
+        )
         return path
 
 
@@ -135,7 +143,9 @@ def patch(policy: Policy, module: ModuleType) -> None:
 
             _grpc.patch(policy.decisions, module)
     except Exception as exc:
-        policy.note(f"patching {module} failed ({exc!r}); it keeps its stock behaviour")
+        policy.note(
+            "patches.failed", f"patching {module} failed ({exc!r}); it keeps its stock behaviour"
+        )
 
 
 def _patch_ssl(policy: Policy, ssl: ModuleType) -> None:
@@ -162,15 +172,16 @@ def _patch_ssl(policy: Policy, ssl: ModuleType) -> None:
     cls.load_verify_locations = load_verify_locations
     cls._pyoxidizer_ssl = True
     policy.note(
+        "patches.ssl",
         "ssl patched: default trust, certifi's bundle and the paths in SSL_CERT_FILE/"
-        "SSL_CERT_DIR now follow the decision (contexts made before this are unchanged)"
+        "SSL_CERT_DIR now follow the decision (contexts made before this are unchanged)",
     )
     decisions = policy.decisions
     if "truststore" in decisions.trust and decisions.decision().source == "truststore":
         import truststore
 
         truststore.inject_into_ssl()
-        policy.note("truststore injected into ssl")
+        policy.note("patches.truststore", "truststore injected into ssl")
 
 
 def _patch_certifi(policy: Policy, certifi: ModuleType) -> None:
@@ -193,7 +204,9 @@ def _patch_certifi(policy: Policy, certifi: ModuleType) -> None:
     where._pyoxidizer_ssl = True  # type: ignore[attr-defined]
     certifi.where = where  # type: ignore[attr-defined]
     name = certifi.__name__
-    policy.note(f"{name} patched: a context loading {name}.where() gets the decision")
+    policy.note(
+        "patches.certifi", f"{name} patched: a context loading {name}.where() gets the decision"
+    )
 
 
 def _patch_spawn(policy: Policy, spawn: ModuleType) -> None:
@@ -209,7 +222,7 @@ def _patch_spawn(policy: Policy, spawn: ModuleType) -> None:
     get_preparation_data._pyoxidizer_ssl = True  # type: ignore[attr-defined]
     get_preparation_data.__doc__ = original.__doc__
     spawn.get_preparation_data = get_preparation_data  # type: ignore[attr-defined]
-    policy.note("multiprocessing.spawn patched: spawn workers run install() too")
+    policy.note("patches.spawn", "multiprocessing.spawn patched: spawn workers run install() too")
 
 
 class PatchingLoader:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
 class State:
     """The process's trust: ``State(note, trust)``, made once by the start-up module."""
 
-    def __init__(self, note: Callable[[str], None], trust: tuple[str, ...]) -> None:
+    def __init__(self, note: Callable[[str, str], None], trust: tuple[str, ...]) -> None:
         self.decisions = _decision.Decisions(note, trust)
         self.plans = _plan.Plans(self.decisions)
         self.policy = _patches.Policy(self.decisions, self.plans)
