@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
     Note = Callable[[str, str], None]
 
 PREFIX = "pyoxidizer-ssl-"
+CERTIFI_PREFIX = PREFIX + "certifi-"  # the private copy of certifi's bundle (_patches)
 STALE_SECONDS = 60  # a younger unlocked directory may be one another run is still setting up
 DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -65,9 +66,8 @@ def remove_tree_by_name(path: str) -> None:
 
 def is_ours(name: str) -> bool:
     """True for exactly the names this package gives its directories (PREFIX + 16 hex digits)."""
-    rest = name[len(PREFIX) :] if name.startswith(PREFIX) else ""
-    if rest.startswith("certifi-"):
-        rest = rest[len("certifi-") :]
+    prefix = CERTIFI_PREFIX if name.startswith(CERTIFI_PREFIX) else PREFIX
+    rest = name[len(prefix) :] if name.startswith(prefix) else ""
     return len(rest) == 16 and all(c in "0123456789abcdef" for c in rest)
 
 

@@ -26,7 +26,9 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
     from ._plan import Plans
 
 
-VENDORED_CERTIFI = "._vendor.certifi"  # pip._vendor.certifi and every copy vendored that way
+# pip._vendor.certifi and every copy vendored that way. The start-up module's import hook matches
+# the same suffix (its _VENDORED_CERTIFI) before anything else loads; a test keeps them equal.
+VENDORED_CERTIFI = "._vendor.certifi"
 # The core module of each certifi copy patched: a copy imported before install() may have handed
 # its original where() out already (pip's requests binds it at import), so the path that where()
 # cached (core._CACERT_PATH) counts as certifi's too.
@@ -113,12 +115,12 @@ class Policy:
 
     def certifi_copy(self, error: Exception) -> str:
         """certifi.where() failed under this importer: give it a private copy of the bundle."""
-        from . import _private_dir, _sources
+        from . import _cleanup, _private_dir, _sources
 
         data = _sources.certifi_bundle(self.note)
         if not data:
             raise error
-        private = _private_dir.create([("cacert.pem", data)], self.note, "pyoxidizer-ssl-certifi-")
+        private = _private_dir.create([("cacert.pem", data)], self.note, _cleanup.CERTIFI_PREFIX)
         if private is None:
             raise error
         path = os.path.join(private.path, "cacert.pem")

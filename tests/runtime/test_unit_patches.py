@@ -6,6 +6,7 @@ own ssl untouched; every handshake is real, against the loopback server of the t
 
 from __future__ import annotations
 
+import os
 import pickle
 import socket
 import ssl
@@ -191,3 +192,31 @@ def test_switches_are_ignored_in_a_setuid_process(runtime, monkeypatch):
     monkeypatch.setenv("PYOXIDIZER_SSL_DISABLE", "1")
     monkeypatch.setattr(_platform, "_secure", True)
     assert runtime._flag("PYOXIDIZER_SSL_DISABLE") is False
+
+
+def test_certifi_where_that_fails_gets_a_private_copy_of_the_bundle(
+    state, runtime, tmp_path, monkeypatch, trace
+):
+    """Under an importer where certifi's own where() raises, the patched where() serves a copy
+    of certifi's bundle from a private directory, named so that a later run's sweep knows it."""
+    import certifi as real
+    from pyoxidizer_ssl_bootstrap import _cleanup, _patches, _platform
+
+    parent = tmp_path / "parent"
+    parent.mkdir(mode=0o700)
+    monkeypatch.setattr(_platform, "TEMP_PARENTS", ("$TEST_PARENT",))
+    monkeypatch.setenv("TEST_PARENT", str(parent))
+
+    def where() -> str:
+        raise FileNotFoundError("no files under this importer")
+
+    stand_in = types.SimpleNamespace(__name__="certifi", where=where)
+    state.patch(stand_in)
+    path = stand_in.where()
+    with open(path, "rb") as f, open(real.where(), "rb") as g:
+        assert f.read() == g.read()
+    (name,) = os.listdir(parent)
+    assert name.startswith(_cleanup.CERTIFI_PREFIX) and _cleanup.is_ours(name)
+    assert "patches.certifi_copy" in trace.step_keys()
+    assert state.policy.is_certifi_path(path)  # a context asked for it gets the decision
+    assert runtime._VENDORED_CERTIFI == _patches.VENDORED_CERTIFI  # the hook's rule is this one
