@@ -13,16 +13,24 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
-    from ._decision import Decisions
-    from ._plan import Plans
+    from typing import Callable
+
+    from . import _sources
+    from ._plan import Plan
+
+    Note = Callable[[str, str], None]
 
 
-def export_env(decisions: Decisions, plans: Plans) -> None:
-    """Set SSL_CERT_FILE/SSL_CERT_DIR for children where the decision allows; trace each step."""
+def export_env(
+    decision: _sources.Decision, plan: Callable[[], Plan], note: Note, exported: dict[str, str]
+) -> None:
+    """Set SSL_CERT_FILE/SSL_CERT_DIR for children where the decision allows; trace each step.
+
+    ``plan`` returns the current plan (its private directory); what is set is recorded in
+    ``exported``, so that reading the variables back does not take them for the user's own.
+    """
     from . import _data
 
-    note = decisions.note
-    decision = decisions.decision()
     if decision.source in (None, "env", "truststore") or decision.native:
         note("export.nothing", f"export_env: nothing to export for source {decision.source!r}")
         return
@@ -33,7 +41,7 @@ def export_env(decisions: Decisions, plans: Plans) -> None:
         if decision.dirs:
             values["SSL_CERT_DIR"] = os.pathsep.join(decision.dirs)
     else:
-        private = plans.current().private
+        private = plan().private
         if private is None or not private.exportable():
             where = "no private directory" if private is None else repr(private.real_path)
             note(
@@ -48,5 +56,5 @@ def export_env(decisions: Decisions, plans: Plans) -> None:
             note("export.already_set", f"export_env: {name} is already set; left as it is")
             continue
         os.environ[name] = value
-        decisions.exported[name] = value
+        exported[name] = value
         note("export.set", f"export_env: {name}={value} for child processes")

@@ -22,8 +22,10 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
     from types import ModuleType
     from typing import Any, Callable
 
-    from ._decision import Decisions
-    from ._plan import Plans
+    from . import _sources
+    from ._plan import Plan
+
+    Note = Callable[[str, str], None]
 
 
 # pip._vendor.certifi and every copy vendored that way. The start-up module's import hook matches
@@ -53,19 +55,28 @@ def certifi_cached_paths() -> set[str]:
 class Policy:
     """What the patched ssl and certifi ask: does this load mean the decision, and load it."""
 
-    def __init__(self, decisions: Decisions, plans: Plans) -> None:
-        self.decisions = decisions
-        self.plans = plans
-        self.note = decisions.note
+    def __init__(
+        self,
+        note: Note,
+        note_once: Note,
+        trust: tuple[str, ...],
+        decision: Callable[[], _sources.Decision],
+        plan: Callable[[], Plan],
+    ) -> None:
+        self.note = note
+        self.note_once = note_once  # for what may happen at every context: traced once
+        self.trust = trust
+        self.decision = decision  # the process's decision (made at the first call)
+        self.plan = plan  # what each context loads (built at the first call)
         self.certifi_paths: set[str] = set()  # what the patched where() gave out
 
     def apply(
         self, ctx: Any, base_default: Callable[..., Any], base_load: Callable[..., Any]
     ) -> None:
         """Load this process's trust into ``ctx``; on any fault fall back to stock defaults."""
-        note_once = self.decisions.note_once
+        note_once = self.note_once
         try:
-            plan = self.plans.current()
+            plan = self.plan()
         except Exception as exc:
             note_once(
                 "patches.plan_failed",
@@ -108,9 +119,7 @@ class Policy:
             except TypeError:
                 return False
         where = " and ".join(f"${name} ({value!r})" for name, value in asked)
-        self.decisions.note_once(
-            "patches.env_path", f"a context asked for {where}: it gets the decision"
-        )
+        self.note_once("patches.env_path", f"a context asked for {where}: it gets the decision")
         return True
 
     def certifi_copy(self, error: Exception) -> str:
@@ -143,7 +152,7 @@ def patch(policy: Policy, module: ModuleType) -> None:
         elif module.__name__ == "grpc":
             from . import _grpc
 
-            _grpc.patch(policy.decisions, module)
+            _grpc.patch(module, policy.decision, policy.note, policy.note_once)
     except Exception as exc:
         policy.note(
             "patches.failed", f"patching {module} failed ({exc!r}); it keeps its stock behaviour"
@@ -178,8 +187,7 @@ def _patch_ssl(policy: Policy, ssl: ModuleType) -> None:
         "ssl patched: default trust, certifi's bundle and the paths in SSL_CERT_FILE/"
         "SSL_CERT_DIR now follow the decision (contexts made before this are unchanged)",
     )
-    decisions = policy.decisions
-    if "truststore" in decisions.trust and decisions.decision().source == "truststore":
+    if "truststore" in policy.trust and policy.decision().source == "truststore":
         import truststore
 
         truststore.inject_into_ssl()

@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
     from typing import Any, Callable, Optional, Tuple
 
     from . import _private_dir, _sources
-    from ._decision import Decisions
 
     Note = Callable[[str, str], None]
     Load = Tuple[Optional[str], Optional[str], Optional[str]]  # (cafile, capath, cadata)
@@ -70,18 +69,19 @@ class Plan:
 class Plans:
     """The plan of the current decision, built once (and again when its directory is lost)."""
 
-    def __init__(self, decisions: Decisions) -> None:
-        self.decisions = decisions
+    def __init__(self, decision: Callable[[], _sources.Decision], note: Note) -> None:
+        self.decision = decision  # returns the process's decision (made at the first call)
+        self.note = note
         self._lock = _thread.RLock()  # type: ignore[attr-defined]  # real, not in typeshed
         self._plan: Plan | None = None
 
     def current(self) -> Plan:
         """Return what each context loads, building it (and the private directory) once."""
-        decision = self.decisions.decision()
+        decision = self.decision()
         plan = self._plan
         if plan is not None and plan.current(decision):
             return plan
-        note = self.decisions.note
+        note = self.note
         with self._lock:
             plan = self._plan
             if plan is not None and plan.decision is decision:

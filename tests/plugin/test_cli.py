@@ -46,7 +46,6 @@ def test_render_default_out(tmp_path):
         "__init__.py",
         "_cleanup.py",
         "_data.py",
-        "_decision.py",
         "_export.py",
         "_grpc.py",
         "_patches.py",

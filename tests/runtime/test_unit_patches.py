@@ -172,7 +172,7 @@ def test_grpc_roots_are_the_decision_as_pem(state, ca, monkeypatch, trace):
     grpc = types.SimpleNamespace(
         __name__="grpc", ssl_channel_credentials=lambda *args, **kwargs: seen.append(args)
     )
-    _grpc.patch(state.decisions, grpc)
+    _grpc.patch(grpc, state.decision, state.note, state.note_once)
     grpc.ssl_channel_credentials()
     grpc.ssl_channel_credentials(b"explicit", private_key=b"k")
     (roots,), (explicit, *_) = seen
@@ -183,7 +183,10 @@ def test_grpc_roots_are_the_decision_as_pem(state, ca, monkeypatch, trace):
     )
     assert explicit == b"explicit"
     monkeypatch.setenv("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", "/their/roots.pem")
-    assert _grpc.roots(state.decisions) is None and "grpc.env_roots" in trace.step_keys()
+    assert (
+        _grpc.roots(state.decision, state.note, state.note_once) is None
+        and "grpc.env_roots" in trace.step_keys()
+    )
 
 
 def test_switches_are_ignored_in_a_setuid_process(runtime, monkeypatch):
