@@ -19,9 +19,10 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
 
     from ._private_dir import PrivateDir
 
-    Note = Callable[[str], None]
+    Note = Callable[[str, str], None]
 
 PREFIX = "pyoxidizer-ssl-"
+CERTIFI_PREFIX = PREFIX + "certifi-"  # the private copy of certifi's bundle (_patches)
 STALE_SECONDS = 60  # a younger unlocked directory may be one another run is still setting up
 DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -65,9 +66,8 @@ def remove_tree_by_name(path: str) -> None:
 
 def is_ours(name: str) -> bool:
     """True for exactly the names this package gives its directories (PREFIX + 16 hex digits)."""
-    rest = name[len(PREFIX) :] if name.startswith(PREFIX) else ""
-    if rest.startswith("certifi-"):
-        rest = rest[len("certifi-") :]
+    prefix = CERTIFI_PREFIX if name.startswith(CERTIFI_PREFIX) else PREFIX
+    rest = name[len(prefix) :] if name.startswith(prefix) else ""
     return len(rest) == 16 and all(c in "0123456789abcdef" for c in rest)
 
 
@@ -101,7 +101,10 @@ def sweep_stale(parent_fd: int, note: Note) -> None:
                 continue  # not what a run of ours leaves: someone else's, left alone
             empty(fd)
             os.rmdir(name, dir_fd=parent_fd)
-            note(f"private directory: removed {name!r}, left by an earlier run")
+            note(
+                "cleanup.stale_removed",
+                f"private directory: removed {name!r}, left by an earlier run",
+            )
         except OSError:
             pass
         finally:
@@ -131,11 +134,20 @@ def on_first_directory(note: Note) -> None:
 
         if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
             signal.signal(signal.SIGTERM, _on_sigterm)
-            note("SIGTERM: private directories are removed before the process ends")
+            note(
+                "cleanup.sigterm.handler",
+                "SIGTERM: private directories are removed before the process ends",
+            )
         else:
-            note("SIGTERM: the app's own handler stays; its exit removes them")
+            note(
+                "cleanup.sigterm.app_handler",
+                "SIGTERM: the app's own handler stays; its exit removes them",
+            )
     except (ValueError, OSError, AttributeError):  # not the main thread, or no SIGTERM
-        note("SIGTERM: no handler installed here; a later run removes what is left")
+        note(
+            "cleanup.sigterm.none",
+            "SIGTERM: no handler installed here; a later run removes what is left",
+        )
 
 
 def forget(made: PrivateDir) -> None:

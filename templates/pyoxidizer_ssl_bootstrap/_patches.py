@@ -22,11 +22,15 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
     from types import ModuleType
     from typing import Any, Callable
 
-    from ._decision import Decisions
-    from ._plan import Plans
+    from . import _sources
+    from ._plan import Plan
+
+    Note = Callable[[str, str], None]
 
 
-VENDORED_CERTIFI = "._vendor.certifi"  # pip._vendor.certifi and every copy vendored that way
+# pip._vendor.certifi and every copy vendored that way. The start-up module's import hook matches
+# the same suffix (its _VENDORED_CERTIFI) before anything else loads; a test keeps them equal.
+VENDORED_CERTIFI = "._vendor.certifi"
 # The core module of each certifi copy patched: a copy imported before install() may have handed
 # its original where() out already (pip's requests binds it at import), so the path that where()
 # cached (core._CACERT_PATH) counts as certifi's too.
@@ -51,21 +55,33 @@ def certifi_cached_paths() -> set[str]:
 class Policy:
     """What the patched ssl and certifi ask: does this load mean the decision, and load it."""
 
-    def __init__(self, decisions: Decisions, plans: Plans) -> None:
-        self.decisions = decisions
-        self.plans = plans
-        self.note = decisions.note
+    def __init__(
+        self,
+        note: Note,
+        note_once: Note,
+        trust: tuple[str, ...],
+        decision: Callable[[], _sources.Decision],
+        plan: Callable[[], Plan],
+    ) -> None:
+        self.note = note
+        self.note_once = note_once  # for what may happen at every context: traced once
+        self.trust = trust
+        self.decision = decision  # the process's decision (made at the first call)
+        self.plan = plan  # what each context loads (built at the first call)
         self.certifi_paths: set[str] = set()  # what the patched where() gave out
 
     def apply(
         self, ctx: Any, base_default: Callable[..., Any], base_load: Callable[..., Any]
     ) -> None:
         """Load this process's trust into ``ctx``; on any fault fall back to stock defaults."""
-        note_once = self.decisions.note_once
+        note_once = self.note_once
         try:
-            plan = self.plans.current()
+            plan = self.plan()
         except Exception as exc:
-            note_once(f"building the trust plan failed ({exc!r}); using OpenSSL defaults")
+            note_once(
+                "patches.plan_failed",
+                f"building the trust plan failed ({exc!r}); using OpenSSL defaults",
+            )
             base_default(ctx)
             return
         plan.load_into(ctx, base_default, base_load, note_once)
@@ -103,21 +119,24 @@ class Policy:
             except TypeError:
                 return False
         where = " and ".join(f"${name} ({value!r})" for name, value in asked)
-        self.decisions.note_once(f"a context asked for {where}: it gets the decision")
+        self.note_once("patches.env_path", f"a context asked for {where}: it gets the decision")
         return True
 
     def certifi_copy(self, error: Exception) -> str:
         """certifi.where() failed under this importer: give it a private copy of the bundle."""
-        from . import _private_dir, _sources
+        from . import _cleanup, _private_dir, _sources
 
         data = _sources.certifi_bundle(self.note)
         if not data:
             raise error
-        private = _private_dir.create([("cacert.pem", data)], self.note, "pyoxidizer-ssl-certifi-")
+        private = _private_dir.create([("cacert.pem", data)], self.note, _cleanup.CERTIFI_PREFIX)
         if private is None:
             raise error
         path = os.path.join(private.path, "cacert.pem")
-        self.note(f"certifi.where() failed ({error!r}); serving a private copy {path!r}")
+        self.note(
+            "patches.certifi_copy",
+            f"certifi.where() failed ({error!r}); serving a private copy {path!r}",
+        )
         return path
 
 
@@ -133,9 +152,11 @@ def patch(policy: Policy, module: ModuleType) -> None:
         elif module.__name__ == "grpc":
             from . import _grpc
 
-            _grpc.patch(policy.decisions, module)
+            _grpc.patch(module, policy.decision, policy.note, policy.note_once)
     except Exception as exc:
-        policy.note(f"patching {module} failed ({exc!r}); it keeps its stock behaviour")
+        policy.note(
+            "patches.failed", f"patching {module} failed ({exc!r}); it keeps its stock behaviour"
+        )
 
 
 def _patch_ssl(policy: Policy, ssl: ModuleType) -> None:
@@ -162,15 +183,15 @@ def _patch_ssl(policy: Policy, ssl: ModuleType) -> None:
     cls.load_verify_locations = load_verify_locations
     cls._pyoxidizer_ssl = True
     policy.note(
+        "patches.ssl",
         "ssl patched: default trust, certifi's bundle and the paths in SSL_CERT_FILE/"
-        "SSL_CERT_DIR now follow the decision (contexts made before this are unchanged)"
+        "SSL_CERT_DIR now follow the decision (contexts made before this are unchanged)",
     )
-    decisions = policy.decisions
-    if "truststore" in decisions.trust and decisions.decision().source == "truststore":
+    if "truststore" in policy.trust and policy.decision().source == "truststore":
         import truststore
 
         truststore.inject_into_ssl()
-        policy.note("truststore injected into ssl")
+        policy.note("patches.truststore", "truststore injected into ssl")
 
 
 def _patch_certifi(policy: Policy, certifi: ModuleType) -> None:
@@ -193,7 +214,9 @@ def _patch_certifi(policy: Policy, certifi: ModuleType) -> None:
     where._pyoxidizer_ssl = True  # type: ignore[attr-defined]
     certifi.where = where  # type: ignore[attr-defined]
     name = certifi.__name__
-    policy.note(f"{name} patched: a context loading {name}.where() gets the decision")
+    policy.note(
+        "patches.certifi", f"{name} patched: a context loading {name}.where() gets the decision"
+    )
 
 
 def _patch_spawn(policy: Policy, spawn: ModuleType) -> None:
@@ -209,7 +232,7 @@ def _patch_spawn(policy: Policy, spawn: ModuleType) -> None:
     get_preparation_data._pyoxidizer_ssl = True  # type: ignore[attr-defined]
     get_preparation_data.__doc__ = original.__doc__
     spawn.get_preparation_data = get_preparation_data  # type: ignore[attr-defined]
-    policy.note("multiprocessing.spawn patched: spawn workers run install() too")
+    policy.note("patches.spawn", "multiprocessing.spawn patched: spawn workers run install() too")
 
 
 class PatchingLoader:

@@ -21,9 +21,8 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
     from typing import Any, Callable, Optional, Tuple
 
     from . import _private_dir, _sources
-    from ._decision import Decisions
 
-    Note = Callable[[str], None]
+    Note = Callable[[str, str], None]
     Load = Tuple[Optional[str], Optional[str], Optional[str]]  # (cafile, capath, cadata)
     Entry = Tuple[str, bytes, Optional[bytes]]  # (subject hash, PEM, DER)
 
@@ -64,24 +63,25 @@ class Plan:
                 base_load(ctx, cafile, capath, cadata)
             except Exception as exc:
                 where = cafile or capath or "in-memory certificates"
-                note(f"loading {where!r} into a context failed: {exc!r}")
+                note("plan.load_failed", f"loading {where!r} into a context failed: {exc!r}")
 
 
 class Plans:
     """The plan of the current decision, built once (and again when its directory is lost)."""
 
-    def __init__(self, decisions: Decisions) -> None:
-        self.decisions = decisions
+    def __init__(self, decision: Callable[[], _sources.Decision], note: Note) -> None:
+        self.decision = decision  # returns the process's decision (made at the first call)
+        self.note = note
         self._lock = _thread.RLock()  # type: ignore[attr-defined]  # real, not in typeshed
         self._plan: Plan | None = None
 
     def current(self) -> Plan:
         """Return what each context loads, building it (and the private directory) once."""
-        decision = self.decisions.decision()
+        decision = self.decision()
         plan = self._plan
         if plan is not None and plan.current(decision):
             return plan
-        note = self.decisions.note
+        note = self.note
         with self._lock:
             plan = self._plan
             if plan is not None and plan.decision is decision:
@@ -106,13 +106,14 @@ def build(decision: _sources.Decision, note: Note) -> Plan:
             entries.extend(hashed)
     extra: list[Entry] = [(h, pem.encode("ascii"), None) for h, pem in _data.EXTRA_CA]
     if extra:
-        note(f"extra CAs: {len(extra)} added to every context")
+        note("plan.extra_ca", f"extra CAs: {len(extra)} added to every context")
     files = _hashed_files(entries + extra)
     private = _private_dir.create(files, note) if files else None
     if private is not None:
         note(
+            "plan.private_dir",
             f"hashed directory {private.real_path!r} (contexts use {private.path!r}): "
-            f"{len(files)} certificates"
+            f"{len(files)} certificates",
         )
     elif entries:
         whole = list(decision.files)
@@ -136,7 +137,7 @@ def _hash_bundle(path: str | None, data: bytes, certifi: bool, note: Note) -> li
     skipped = _x509.count_certificate_markers(data) - len(blocks)
     label = path or "certifi"
     if skipped:
-        note(f"{label!r}: {skipped} certificate blocks do not decode; skipped")
+        note("plan.undecodable", f"{label!r}: {skipped} certificate blocks do not decode; skipped")
     names: tuple[str, ...] | None = None
     if certifi:
         import hashlib
@@ -145,15 +146,19 @@ def _hash_bundle(path: str | None, data: bytes, certifi: bool, note: Note) -> li
         if same and len(blocks) == len(_data.CERTIFI_HASHES):
             names = _data.CERTIFI_HASHES
         else:
-            note(f"certifi differs from the build's {_data.CERTIFI_VERSION}; hashing it now")
+            note(
+                "plan.certifi_rehashed",
+                f"certifi differs from the build's {_data.CERTIFI_VERSION}; hashing it now",
+            )
     out: list[Entry] = []
     for index, (pem, der) in enumerate(blocks):
         try:
             name = names[index] if names else _x509.subject_hash(der)
         except ValueError as exc:
             note(
+                "plan.unparsable",
                 f"{path!r}: certificate {index + 1} does not parse ({exc}); "
-                "loading the whole file per context"
+                "loading the whole file per context",
             )
             return None
         out.append((name, pem, der))

@@ -29,7 +29,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
     from typing import Callable
 
-    Note = Callable[[str], None]
+    Note = Callable[[str, str], None]
 
 PREFIX = _cleanup.PREFIX
 _HIGH_FD = 512  # descriptors from here up are rarely reused by an app closing what it does not own
@@ -111,10 +111,16 @@ class PrivateDir:
         except OSError:
             info = None
         if info is None or (info.st_dev, info.st_ino) != self.ident:
-            note(f"private directory {self.path!r}: no longer ours; making a new one")
+            note(
+                "private_dir.lost",
+                f"private directory {self.path!r}: no longer ours; making a new one",
+            )
             _cleanup.forget(self)
             return False
-        note(f"private directory {self.path!r} was emptied or removed from outside; rebuilding")
+        note(
+            "private_dir.changed",
+            f"private directory {self.path!r} was emptied or removed from outside; rebuilding",
+        )
         if self.fd is not None and self.path == _fd_path(self.fd) and self._heal(note):
             return True
         self.close()
@@ -134,7 +140,10 @@ class PrivateDir:
         self.parent, self.name, self.real_path = fresh.parent, fresh.name, fresh.real_path
         self.remember()
         _cleanup.remove_by_name(*old)
-        note(f"private directory rebuilt as {self.real_path!r} behind {self.path!r}")
+        note(
+            "private_dir.rebuilt",
+            f"private directory rebuilt as {self.real_path!r} behind {self.path!r}",
+        )
         return True
 
     def exportable(self) -> bool:
@@ -206,14 +215,18 @@ def create(files: list[tuple[str, bytes]], note: Note, prefix: str = PREFIX) -> 
         try:
             made = _make_in(parent, files, prefix, note) if _BY_FD else _make_by_name(parent, files)
         except OSError as exc:
-            note(f"private directory: {parent!r} passed over: {exc.strerror or exc}")
+            note(
+                "private_dir.parent_refused",
+                f"private directory: {parent!r} passed over: {exc.strerror or exc}",
+            )
             continue
         _cleanup.live.append(made)
         _cleanup.on_first_directory(note)
         return made
     note(
+        "private_dir.none",
         "no private temporary directory: loading certificates per context instead "
-        "(same trust, slower)"
+        "(same trust, slower)",
     )
     return None
 

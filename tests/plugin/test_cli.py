@@ -39,7 +39,6 @@ def test_render_default_out(tmp_path):
         "__init__.py",
         "_cleanup.py",
         "_data.py",
-        "_decision.py",
         "_export.py",
         "_grpc.py",
         "_patches.py",
@@ -96,6 +95,11 @@ def test_doctor_with_certifi_only(tmp_path):
     report = json.loads(proc.stdout)
     assert proc.returncode == 0 and report["source"] == "certifi"
     assert report["certificates"] > 100 and report["capath"]
+    steps = report["steps"]  # the trace as data: a stable key beside each step's words
+    assert [step["message"] for step in steps] == report["trace"]
+    keys = [step["key"] for step in steps]
+    assert "sources.certifi.found" in keys and "plan.private_dir" in keys
+    assert keys.count("decision.made") == 1
 
 
 NASTY_NAME = "q'uo\"te\\back\nnew é {{ x }} {% if %}.pem"

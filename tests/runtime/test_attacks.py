@@ -20,6 +20,7 @@ import pytest
 from pyoxidizer_ssl import x509
 from support.env import clean_env
 from support.layouts import LAYOUTS, RHEL_BUNDLE, Layout, run_in_layout
+from support.steps import keys, step, steps
 from support.tls import VERIFY_SOURCE, port_of
 
 ATTACKER = 65534
@@ -114,13 +115,14 @@ OUT["unused_old_context"] = handshake(unused, EVIL)
 OUT["new_context"] = both(ssl.create_default_context())  # notices, rebuilds under the same fd
 OUT["old_contexts"] = both(used) + both(unused)
 OUT["trace"] = report.trace
+OUT["steps"] = report.steps
 """)
     assert out["before"] == GOOD_EVIL
     assert out["attacker_made_it"]  # the name was theirs to take...
     assert out["unused_old_context"].startswith("rejected")  # ...and it made no difference
     assert out["new_context"] == GOOD_EVIL
     assert out["old_contexts"] == GOOD_EVIL * 2  # healed behind the same descriptor
-    assert any("emptied or removed from outside; rebuilding" in s for s in out["trace"])
+    assert "private_dir.changed" in keys(out)
 
 
 def test_partial_clean_is_rebuilt_not_silently_shrunk(attack):
@@ -135,6 +137,7 @@ OUT["new_context"] = both(ssl.create_default_context())
 OUT["old_context"] = both(unused)
 OUT["files"] = len(os.listdir(real(report)))
 OUT["trace"] = report.trace
+OUT["steps"] = report.steps
 """)
     assert out["new_context"] == out["old_context"] == GOOD_EVIL, "\n".join(out["trace"])
     assert out["files"] > 0
@@ -193,12 +196,13 @@ OUT["tls"] = both(ssl.create_default_context())
 OUT["dir"] = real(report)
 OUT["inside"] = os.listdir("/dev/shm/tmp")
 OUT["trace"] = report.trace
+OUT["steps"] = report.steps
 """,
         env=clean_env(home, TMPDIR="/dev/shm/tmp"),
     )
     assert out["tls"] == GOOD_EVIL
     assert out["inside"] == [] and out["dir"].startswith("/dev/shm/pyoxidizer-ssl-")
-    assert f"private directory: '/dev/shm/tmp' passed over: {reason}" in out["trace"]
+    assert f"'/dev/shm/tmp' passed over: {reason}" in step(out, "private_dir.parent_refused")
 
 
 def test_cleanup_never_follows_a_swapped_in_link(attack):
@@ -264,12 +268,14 @@ resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_IN
 OUT["tls"] = both(ctx)
 OUT["source"], OUT["usable"] = report.source, report.usable
 OUT["trace"] = report.trace
+OUT["steps"] = report.steps
 """,
         env=clean_env(home, SSL_CERT_FILE="/dev/shm/big.pem"),
     )
     assert out["tls"][1].startswith("rejected") and out["tls"][0].startswith("rejected")
     assert (out["source"], out["usable"]) == ("env", False)
-    assert any("MemoryError" in s and "no other source tried" in s for s in out["trace"])
+    assert "MemoryError" in step(out, "sources.env.failed")
+    assert not [key for key in keys(out) if key.startswith(("sources.system", "sources.cert"))]
 
 
 def test_setuid_process_ignores_the_callers_ssl_cert_file(attack, home, evil_ca, tmp_path):
@@ -283,13 +289,14 @@ OUT["ids"] = [os.getuid(), os.geteuid()]
 OUT["tls"] = both(ssl.create_default_context())
 OUT["source"] = report.source
 OUT["trace"] = report.trace
+OUT["steps"] = report.steps
 """,
         env=clean_env(home, SSL_CERT_FILE=str(tmp_path / "evil.pem")),
         prefix=["setpriv", "--ruid", str(ATTACKER)],
     )
     assert out["ids"] == [ATTACKER, 0]
     assert out["tls"] == GOOD_EVIL and out["source"] == "system"
-    assert any("running setuid/setgid" in s for s in out["trace"])
+    assert "sources.env.setuid_ignored" in keys(out)
 
 
 def test_forked_child_removes_what_it_made_and_sigterm_cleans_up(attack):
@@ -334,14 +341,15 @@ report = pyoxidizer_ssl_bootstrap.install()
 OUT["tls"] = both(ssl.create_default_context())
 OUT["killed"], OUT["now"], OUT["mine"] = killed, ours(), os.path.basename(real(report))
 OUT["trace"] = report.trace
+OUT["steps"] = report.steps
 """)
     assert len(out["killed"]) == 1
     assert out["killed"][0] not in out["now"]
     assert sorted(out["now"]) == sorted([out["mine"], "pyoxidizer-ssl-0123456789abcdef"])
     assert out["tls"] == GOOD_EVIL
-    assert (
-        f"private directory: removed {out['killed'][0]!r}, left by an earlier run" in out["trace"]
-    )
+    assert [repr(out["killed"][0]) in words for words in steps(out, "cleanup.stale_removed")] == [
+        True
+    ]
 
 
 def test_closed_descriptor_is_never_trusted_again(attack):
@@ -359,6 +367,7 @@ os.dup2(theirs, fd)  # the number now names another directory
 OUT["new"] = both(ssl.create_default_context())
 OUT["capath"] = report.capath
 OUT["trace"] = report.trace
+OUT["steps"] = report.steps
 """)
     assert out["new"] == GOOD_EVIL
-    assert any("no longer ours; making a new one" in s for s in out["trace"])
+    assert "private_dir.lost" in keys(out)

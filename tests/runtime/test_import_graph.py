@@ -26,9 +26,9 @@ LAYERS = (
     ("settings and platform", ("_x509", "_platform", "_data")),
     ("sources", ("_sources",)),
     ("the private directory", ("_cleanup", "_private_dir")),
-    ("decision and plan", ("_decision", "_plan", "_export")),
-    ("patches", ("_grpc", "_patches")),
-    ("start-up", ("_state", "_report", "__init__")),
+    ("decision to plan", ("_plan", "_export")),  # what contexts load; export to children
+    ("patches", ("_grpc", "_patches")),  # handed the functions they need, typed on no State
+    ("start-up", ("_state", "_report", "__init__")),  # the decision cache; Report; the shim
 )
 ORDER = [module for _, modules in LAYERS for module in modules]
 
@@ -153,7 +153,15 @@ def test_modules_load_no_earlier_than_needed(render_bootstrap, home):
     assert steps["start-up"] == []
     assert steps["install()"] == ["_report"]
     at_ssl = set(steps["import ssl"]) - set(steps["install()"])
-    assert at_ssl == {"_decision", "_patches", "_plan", "_state"}
+    assert at_ssl == {"_patches", "_state"}
     at_context = set(steps["first context"]) - set(steps["import ssl"])
-    assert {"_sources", "_private_dir", "_cleanup", "_data", "_x509", "_platform"} <= at_context
+    assert {
+        "_plan",
+        "_sources",
+        "_private_dir",
+        "_cleanup",
+        "_data",
+        "_x509",
+        "_platform",
+    } <= at_context
     assert "_export" not in steps["first context"]  # only with export_env

@@ -6,6 +6,7 @@ own ssl untouched; every handshake is real, against the loopback server of the t
 
 from __future__ import annotations
 
+import os
 import pickle
 import ssl
 import types
@@ -73,7 +74,7 @@ def test_patches_apply_once_and_keep_docs(state, patched, trace):
     state.patch(patched)
     assert patched.SSLContext.set_default_verify_paths is method
     assert method.__doc__ == ssl.SSLContext.set_default_verify_paths.__doc__
-    assert sum("ssl patched" in step for step in trace) == 1
+    assert trace.step_keys().count("patches.ssl") == 1
 
 
 def test_spawn_workers_carry_an_install(state):
@@ -89,7 +90,7 @@ def test_spawn_workers_carry_an_install(state):
 
 def test_a_failing_patch_is_traced_not_raised(state, trace):
     state.patch(types.SimpleNamespace(__name__="ssl"))  # no SSLContext at all
-    assert trace.has("patching") and trace.has("it keeps its stock behaviour")
+    assert trace.step_keys() == ["patches.failed"]
 
 
 @pytest.mark.parametrize(
@@ -150,7 +151,7 @@ def test_the_env_path_itself_gets_the_decision_even_when_missing(
     else:
         ctx.load_verify_locations(capath=missing)
     assert _handshake(ctx, server) == "ok"  # this State's decision (system), not the env path
-    assert trace.has(f"a context asked for ${variable} ({missing!r})")
+    assert f"${variable} ({missing!r})" in trace.step("patches.env_path")
     other = patched.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     with pytest.raises(FileNotFoundError):
         other.load_verify_locations(cafile=missing + "-other")  # any other path: untouched
@@ -164,7 +165,7 @@ def test_grpc_roots_are_the_decision_as_pem(state, ca, monkeypatch, trace):
     grpc = types.SimpleNamespace(
         __name__="grpc", ssl_channel_credentials=lambda *args, **kwargs: seen.append(args)
     )
-    _grpc.patch(state.decisions, grpc)
+    _grpc.patch(grpc, state.decision, state.note, state.note_once)
     grpc.ssl_channel_credentials()
     grpc.ssl_channel_credentials(b"explicit", private_key=b"k")
     (roots,), (explicit, *_) = seen
@@ -175,7 +176,10 @@ def test_grpc_roots_are_the_decision_as_pem(state, ca, monkeypatch, trace):
     )
     assert explicit == b"explicit"
     monkeypatch.setenv("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", "/their/roots.pem")
-    assert _grpc.roots(state.decisions) is None and trace.has("grpc keeps the roots it names")
+    assert (
+        _grpc.roots(state.decision, state.note, state.note_once) is None
+        and "grpc.env_roots" in trace.step_keys()
+    )
 
 
 def test_switches_are_ignored_in_a_setuid_process(runtime, monkeypatch):
@@ -184,3 +188,31 @@ def test_switches_are_ignored_in_a_setuid_process(runtime, monkeypatch):
     monkeypatch.setenv("PYOXIDIZER_SSL_DISABLE", "1")
     monkeypatch.setattr(_platform, "_secure", True)
     assert runtime._flag("PYOXIDIZER_SSL_DISABLE") is False
+
+
+def test_certifi_where_that_fails_gets_a_private_copy_of_the_bundle(
+    state, runtime, tmp_path, monkeypatch, trace
+):
+    """Under an importer where certifi's own where() raises, the patched where() serves a copy
+    of certifi's bundle from a private directory, named so that a later run's sweep knows it."""
+    import certifi as real
+    from pyoxidizer_ssl_bootstrap import _cleanup, _patches, _platform
+
+    parent = tmp_path / "parent"
+    parent.mkdir(mode=0o700)
+    monkeypatch.setattr(_platform, "TEMP_PARENTS", ("$TEST_PARENT",))
+    monkeypatch.setenv("TEST_PARENT", str(parent))
+
+    def where() -> str:
+        raise FileNotFoundError("no files under this importer")
+
+    stand_in = types.SimpleNamespace(__name__="certifi", where=where)
+    state.patch(stand_in)
+    path = stand_in.where()
+    with open(path, "rb") as f, open(real.where(), "rb") as g:
+        assert f.read() == g.read()
+    (name,) = os.listdir(parent)
+    assert name.startswith(_cleanup.CERTIFI_PREFIX) and _cleanup.is_ours(name)
+    assert "patches.certifi_copy" in trace.step_keys()
+    assert state.policy.is_certifi_path(path)  # a context asked for it gets the decision
+    assert runtime._VENDORED_CERTIFI == _patches.VENDORED_CERTIFI  # the hook's rule is this one

@@ -16,7 +16,6 @@ BOOTSTRAP_MODULES = [
     "",
     "._cleanup",
     "._data",
-    "._decision",
     "._export",
     "._grpc",
     "._patches",
