@@ -376,6 +376,7 @@ def test_doctor_speaks_of_what_the_binary_would_do(tmp_path):
         "disabled",
         "origin",
         "source",
+        "steps",
         "stock_binary",
         "trace",
         "usable",
