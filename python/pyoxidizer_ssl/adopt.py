@@ -79,9 +79,9 @@ class AdoptError(ConfigError):
     """
 
     def __init__(self, path: str, line: int, reason: str, fix: str) -> None:
-        where = f" line {line}" if line else ""
+        where = f"line {line}: " if line else ""
         super().__init__(
-            f"init: invalid pyoxidizer.bzl {path!r}{where}: {reason}; nothing was changed; {fix}"
+            f"init: invalid pyoxidizer.bzl {path!r}; {where}{reason}; nothing was changed; {fix}"
         )
         self.line = line
         self.reason = reason

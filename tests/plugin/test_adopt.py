@@ -244,61 +244,61 @@ NOTHING = "nothing was changed"
         (
             "def f():\n    return 1\n",
             0,
-            f"{FILE}: it calls no DIST.to_python_executable(); {NOTHING}; must create its "
+            f"{FILE}; it calls no DIST.to_python_executable(); {NOTHING}; must create its "
             "executable with one to be edited; call pyoxidizer_ssl_executable(dist = DIST, "
             "name = ..., vars = VARS) where it makes the executable",
         ),
         (
             "x = 1\nx = d.to_python_executable('a', p, c, 4)\n",
             2,
-            f"{FILE} line 2: to_python_executable() has 4 arguments; {NOTHING}; must have at "
+            f"{FILE}; line 2: to_python_executable() has 4 arguments; {NOTHING}; must have at "
             "most 3 (name, packaging_policy, config); fix the call, then run init again",
         ),
         (
             "x = d.to_python_executable('a'\n",
             1,
-            f"{FILE} line 1: bracket '(' is never closed; {NOTHING}; {STARLARK}",
+            f"{FILE}; line 1: bracket '(' is never closed; {NOTHING}; {STARLARK}",
         ),
         (
             "x = d.to_python_executable(name = 'a'))\n",
             1,
-            f"{FILE} line 1: unmatched closing bracket ')'; {NOTHING}; {STARLARK}",
+            f"{FILE}; line 1: unmatched closing bracket ')'; {NOTHING}; {STARLARK}",
         ),
         (
             "x = 1\ny = d.to_python_executable(name = 'a)\n",
             2,
-            f'{FILE} line 2: unterminated string "\'a)"; {NOTHING}; {STARLARK}',
+            f'{FILE}; line 2: unterminated string "\'a)"; {NOTHING}; {STARLARK}',
         ),
         (
             "x = d.to_python_executable(name = 'a') $\n",
             1,
-            f"{FILE} line 1: unexpected character '$'; {NOTHING}; {STARLARK}",
+            f"{FILE}; line 1: unexpected character '$'; {NOTHING}; {STARLARK}",
         ),
         (
             'x = 1\n\nz = "dist".to_python_executable()\n',
             3,
-            f"{FILE} line 3: to_python_executable() has no distribution before the dot; "
+            f"{FILE}; line 3: to_python_executable() has no distribution before the dot; "
             f"{NOTHING}; must be DIST.to_python_executable(...); fix the call, then run init "
             "again",
         ),
         (
             "def f(d):\n    return d.to_python_executable(*ARGS)\n",
             2,
-            f"{FILE} line 2: to_python_executable() is called with *ARGS, whose arguments init "
+            f"{FILE}; line 2: to_python_executable() is called with *ARGS, whose arguments init "
             f"cannot see; {NOTHING}; pass name, packaging_policy, config by name, then run init "
             "again",
         ),
         (
             "x = default_python_distribution(\n    **KW)\nd.to_python_executable('a')\n",
             2,
-            f"{FILE} line 2: default_python_distribution() is called with **KW, whose arguments "
+            f"{FILE}; line 2: default_python_distribution() is called with **KW, whose arguments "
             f"init cannot see; {NOTHING}; pass flavor, build_target, python_version by name, "
             "then run init again",
         ),
         (
             "def f(d):\n    return d.to_python_executable(name = 'a', policy = p)\n",
             2,
-            f"{FILE} line 2: to_python_executable() has an argument 'policy' that it does not "
+            f"{FILE}; line 2: to_python_executable() has an argument 'policy' that it does not "
             f"take; {NOTHING}; must be one of ['name', 'packaging_policy', 'config']; fix the "
             "call, then run init again",
         ),
@@ -326,7 +326,7 @@ def test_init_write_refuses_and_changes_nothing(tmp_path):
     )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr == (
-        "pyoxidizer-ssl init: error: init: invalid pyoxidizer.bzl 'pyoxidizer.bzl' line 2: "
+        "pyoxidizer-ssl init: error: init: invalid pyoxidizer.bzl 'pyoxidizer.bzl'; line 2: "
         "to_python_executable() is called with *ARGS, "
         f"whose arguments init cannot see; {NOTHING}; pass name, packaging_policy, config by "
         "name, then run init again\n"
