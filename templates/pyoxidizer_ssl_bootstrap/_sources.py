@@ -151,6 +151,102 @@ def hashed_dir(path: str, label: str, note: Note) -> int:
     return len(names)
 
 
+MAX_ENTRY_BYTES = 1024 * 1024
+
+
+def hashed_copy(bundle: str, data: bytes, note: Note) -> str | None:
+    """Return the distro's hashed directory of exactly ``bundle``'s certificates, or None.
+
+    Fedora 37+ and RHEL 9 write one beside their bundle (``_platform.CA_HASHED_DIRS``): given to
+    contexts as a capath it is read lazily, as our own split directory would be, and nothing is
+    split, hashed or written at run time. Used only under the rules for every store we read
+    (nothing another user could change: the directory and everything above it, each entry, each
+    link) and only when it is a faithful copy of the bundle: every XXXXXXXX.N entry is a file in
+    the directory or a link to one, numbered from .0 without gaps, and together they hold the
+    bundle's certificates, no more, no fewer (their base64 text compared, without decoding); one
+    entry's name is checked against its subject hash (a directory hashed by another algorithm).
+    Stale, partial, planted or foreign-owned: None, and the trace says why.
+    """
+    directory = _platform.CA_HASHED_DIRS.get(os.path.realpath(bundle))
+    if directory is None or not _platform.POSIX_OWNERS:
+        return None
+    label = "system: hashed directory"
+    if _changeable(directory, label, note):
+        return None
+    try:
+        reason = _unlike(directory, data)
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+    except (ValueError, NotImplementedError) as exc:  # no dir_fd: an OS we do not know
+        reason = str(exc) or exc.__class__.__name__
+    if reason:
+        note(f"{label} {directory!r}: {reason}; splitting {bundle!r} instead")
+        return None
+    note(f"{label} {directory!r}: the same certificates as {bundle!r}; used as it is")
+    return directory
+
+
+def _unlike(directory: str, data: bytes) -> str | None:
+    """Why ``directory`` is not a hashed copy of the PEM text ``data`` (None when it is).
+
+    Raises OSError or ValueError (with the reason) for an entry that cannot be read or trusted.
+    """
+    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        with os.scandir(fd) as listing:
+            entries = [entry for entry in listing if _x509.is_hash_name(entry.name)]
+        if not entries:
+            return "no XXXXXXXX.N entries"
+        ours = (0, os.geteuid())
+        texts: dict[str, bytes] = {}
+        sample = ("", "")
+        numbers: dict[str, list[int]] = {}
+        for entry in entries:
+            info = entry.stat(follow_symlinks=False)
+            if info.st_uid not in ours:
+                return f"{entry.name!r} belongs to another user"
+            target = entry.name
+            if stat.S_ISLNK(info.st_mode):
+                target = os.readlink(entry.name, dir_fd=fd)
+                if "/" in target:
+                    return f"{entry.name!r} leads out of the directory"
+            if target not in texts:
+                texts[target] = _read_entry(fd, target, ours)
+            sample = (entry.name, target)
+            stem, _, number = entry.name.partition(".")
+            numbers.setdefault(stem, []).append(int(number))
+    finally:
+        os.close(fd)
+    if any(sorted(n) != list(range(len(n))) for n in numbers.values()):
+        return "entries numbered with gaps (OpenSSL stops at the first)"
+    held = set()
+    for text in texts.values():
+        held.update(_x509.pem_bodies(text))
+    wanted = set(_x509.pem_bodies(data))
+    if held != wanted:
+        missing, others = len(wanted - held), len(held - wanted)
+        return f"{missing} of the bundle's certificates missing, {others} others"
+    name, target = sample
+    blocks = _x509.pem_blocks(texts[target])
+    if not blocks or _x509.subject_hash(blocks[0][1]) != name[:8]:
+        return f"{name!r} is not named by its subject hash"
+    return None
+
+
+def _read_entry(fd: int, name: str, ours: tuple[int, int]) -> bytes:
+    """Read one file of a hashed directory (never through a link); ValueError if not ours."""
+    entry = os.open(name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0), dir_fd=fd)
+    try:
+        info = os.fstat(entry)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+            raise ValueError(f"{name!r} is not a regular file of at most {MAX_ENTRY_BYTES} bytes")
+        if info.st_uid not in ours or info.st_mode & 0o022:
+            raise ValueError(f"{name!r}: another user could change it")
+        return os.read(entry, info.st_size)
+    finally:
+        os.close(entry)
+
+
 def _env_origin(setting: EnvSetting) -> str:
     return " ".join(f"{n}={v}" for n, v in zip(ENV_VARS, setting) if v is not None)
 
@@ -185,9 +281,12 @@ def system(setting: EnvSetting, note: Note) -> Decision | None:
 
     _, default_file, _, default_dir = _ssl.get_default_verify_paths()
     data = read_bundle(default_file, "system: OpenSSL default file", note)
-    files: list[tuple[str | None, bytes | None]] = [(default_file, data)] if data else []
+    copy = hashed_copy(default_file, data, note) if data else None
+    files: list[tuple[str | None, bytes | None]] = (
+        [(default_file, data)] if data and not copy else []
+    )
     found = hashed_dir(default_dir, "system: OpenSSL default dir", note)
-    dirs = [default_dir] if found else []
+    dirs = [copy] * bool(copy) + [default_dir] * bool(found)
     if files or dirs:
         origin = " + ".join([default_file] * len(files) + dirs)
         return Decision("system", origin, files, dirs)
@@ -195,6 +294,9 @@ def system(setting: EnvSetting, note: Note) -> Decision | None:
     for path in _platform.CA_FILES:
         if path != default_file and not _changeable(path, "system: candidate", note):
             data = read_bundle(path, "system: candidate", note)
+            copy = hashed_copy(path, data, note) if data else None
+            if copy:
+                return Decision("system", copy, dirs=[copy])
             if data:
                 return Decision("system", path, [(path, data)])
     label = "system: candidate dir"
