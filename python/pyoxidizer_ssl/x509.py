@@ -68,28 +68,21 @@ def pem_blocks(data: bytes) -> list[tuple[bytes, bytes]]:
 
 
 def pem_bodies(data: bytes) -> list[bytes]:
-    """Return each certificate block's base64 text, white space removed, without decoding it.
+    """Return each certificate block's base64 text as written (ends stripped), not decoded.
 
-    What tells two PEM texts hold the same certificates cheaply: a hashed directory the distro
-    wrote beside its bundle is compared with the bundle this way (``_sources``).
+    What tells cheaply that two PEM texts hold the same certificates: a hashed directory a
+    distro wrote beside its bundle is compared with the bundle this way (``_sources``), so a
+    difference in line breaks alone counts as a difference. An unterminated block is skipped
+    (OpenSSL would stop reading the file there: it never loads more than this finds).
     """
     bodies = []
-    pos = 0
-    while True:
-        start = data.find(_BEGIN, pos)
-        if start < 0:
-            return bodies
-        label_end = data.find(_DASHES, start + len(_BEGIN))
-        if label_end < 0:
-            return bodies
-        label = data[start + len(_BEGIN) : label_end]
-        footer = _END + label + _DASHES
-        end = data.find(footer, label_end)
-        if end < 0:
-            return bodies
-        pos = end + len(footer)
-        if label in CERT_LABELS:
-            bodies.append(b"".join(data[label_end + len(_DASHES) : end].split()))
+    for part in data.split(_BEGIN)[1:]:
+        label, dashes, rest = part.partition(_DASHES)
+        if dashes and label in CERT_LABELS:
+            body, footer, _ = rest.partition(_END + label + _DASHES)
+            if footer:
+                bodies.append(body.strip())
+    return bodies
 
 
 def count_certificate_markers(data: bytes) -> int:
@@ -270,7 +263,7 @@ def _sha1_function() -> Callable[[bytes], Any]:
     library elsewhere (~0.2 ms), where hashlib costs ~1 ms more (it loads every algorithm and
     OpenSSL's bindings). hashlib if a build lacks it."""
     try:
-        from _sha1 import sha1
+        from _sha1 import sha1  # type: ignore[import-not-found]
     except ImportError:
         try:
             from _hashlib import openssl_sha1 as sha1
@@ -292,6 +285,22 @@ def name_hash(der: bytes, start: int, end: int) -> str:
     except IndexError:
         raise ValueError("truncated Name") from None
     return format(int.from_bytes(digest[:4], "little"), "08x")
+
+
+def sha256_hex(data: bytes) -> str:
+    """Return SHA-256 of ``data`` in hex, through CPython's own module where it has one.
+
+    ``_sha256`` (``_sha2`` from 3.12) is built in or one small library; hashlib would load every
+    algorithm and OpenSSL's bindings (~1 ms) at the first context that checks certifi's bundle.
+    """
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found]
+    except ImportError:
+        try:
+            from _sha2 import sha256  # type: ignore[import-not-found]
+        except ImportError:
+            from hashlib import sha256
+    return sha256(data).hexdigest()  # type: ignore[no-any-return]
 
 
 def subject_hash(der: bytes) -> str:

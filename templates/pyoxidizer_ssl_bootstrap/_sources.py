@@ -189,31 +189,47 @@ def hashed_copy(bundle: str, data: bytes, note: Note) -> str | None:
 def _unlike(directory: str, data: bytes) -> str | None:
     """Why ``directory`` is not a hashed copy of the PEM text ``data`` (None when it is).
 
-    Raises OSError or ValueError (with the reason) for an entry that cannot be read or trusted.
+    Each XXXXXXXX.N entry is opened as OpenSSL will open it (through its link, which must be ours
+    or root's) and must turn out a regular file of this very directory (its inode among the
+    directory's own files, listed for free by scandir), ours or root's, writable by no one else.
+    Raises OSError for an entry that cannot be read.
     """
     fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
+        device = os.fstat(fd).st_dev
+        ours = (0, os.geteuid())
+        entries = []
+        inodes = set()
         with os.scandir(fd) as listing:
-            entries = [entry for entry in listing if _x509.is_hash_name(entry.name)]
+            for item in listing:
+                link = item.is_symlink()
+                if _x509.is_hash_name(item.name):
+                    if link and item.stat(follow_symlinks=False).st_uid not in ours:
+                        return f"{item.name!r} belongs to another user"
+                    entries.append(item.name)
+                if not link:
+                    inodes.add(item.inode())
         if not entries:
             return "no XXXXXXXX.N entries"
-        ours = (0, os.geteuid())
-        texts: dict[str, bytes] = {}
-        sample = ("", "")
+        texts: dict[int, bytes] = {}
         numbers: dict[str, list[int]] = {}
-        for entry in entries:
-            info = entry.stat(follow_symlinks=False)
-            if info.st_uid not in ours:
-                return f"{entry.name!r} belongs to another user"
-            target = entry.name
-            if stat.S_ISLNK(info.st_mode):
-                target = os.readlink(entry.name, dir_fd=fd)
-                if "/" in target:
-                    return f"{entry.name!r} leads out of the directory"
-            if target not in texts:
-                texts[target] = _read_entry(fd, target, ours)
-            sample = (entry.name, target)
-            stem, _, number = entry.name.partition(".")
+        sample = ("", 0)
+        for name in entries:
+            entry = os.open(name, os.O_RDONLY, dir_fd=fd)
+            try:
+                info = os.fstat(entry)
+                if info.st_dev != device or info.st_ino not in inodes:
+                    return f"{name!r} leads out of the directory"
+                if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+                    return f"{name!r} is not a file of at most {MAX_ENTRY_BYTES} bytes"
+                if info.st_uid not in ours or info.st_mode & 0o022:
+                    return f"{name!r}: another user could change it"
+                if info.st_ino not in texts:
+                    texts[info.st_ino] = os.read(entry, info.st_size)
+            finally:
+                os.close(entry)
+            sample = (name, info.st_ino)
+            stem, _, number = name.partition(".")
             numbers.setdefault(stem, []).append(int(number))
     finally:
         os.close(fd)
@@ -226,25 +242,11 @@ def _unlike(directory: str, data: bytes) -> str | None:
     if held != wanted:
         missing, others = len(wanted - held), len(held - wanted)
         return f"{missing} of the bundle's certificates missing, {others} others"
-    name, target = sample
-    blocks = _x509.pem_blocks(texts[target])
+    name, inode = sample
+    blocks = _x509.pem_blocks(texts[inode])
     if not blocks or _x509.subject_hash(blocks[0][1]) != name[:8]:
         return f"{name!r} is not named by its subject hash"
     return None
-
-
-def _read_entry(fd: int, name: str, ours: tuple[int, int]) -> bytes:
-    """Read one file of a hashed directory (never through a link); ValueError if not ours."""
-    entry = os.open(name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0), dir_fd=fd)
-    try:
-        info = os.fstat(entry)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
-            raise ValueError(f"{name!r} is not a regular file of at most {MAX_ENTRY_BYTES} bytes")
-        if info.st_uid not in ours or info.st_mode & 0o022:
-            raise ValueError(f"{name!r}: another user could change it")
-        return os.read(entry, info.st_size)
-    finally:
-        os.close(entry)
 
 
 def _env_origin(setting: EnvSetting) -> str:
@@ -286,7 +288,7 @@ def system(setting: EnvSetting, note: Note) -> Decision | None:
         [(default_file, data)] if data and not copy else []
     )
     found = hashed_dir(default_dir, "system: OpenSSL default dir", note)
-    dirs = [copy] * bool(copy) + [default_dir] * bool(found)
+    dirs = [path for path in (copy, default_dir if found else None) if path]
     if files or dirs:
         origin = " + ".join([default_file] * len(files) + dirs)
         return Decision("system", origin, files, dirs)

@@ -112,7 +112,7 @@ class State:
 
     def _build(self, decision: _sources.Decision) -> Plan:
         # Loaded here, at the first context, not when ssl is imported: an app may never use TLS.
-        from . import _data, _private_dir
+        from . import _data
 
         entries: list[Entry] = []  # to lay out in the private directory
         whole: list[tuple[str | None, bytes | None]] = []  # bundles loaded as they are
@@ -126,7 +126,11 @@ class State:
         if extra:
             self.note(f"extra CAs: {len(extra)} added to every context")
         files = _hashed_files(entries + extra)
-        private = _private_dir.create(files, self.note) if files else None
+        private = None
+        if files:  # not for a hashed directory used as it is: nothing to lay out (~0.3-2 ms)
+            from . import _private_dir
+
+            private = _private_dir.create(files, self.note)
         if private is not None:
             self.note(
                 f"hashed directory {private.real_path!r} (contexts use {private.path!r}): "
@@ -156,9 +160,7 @@ class State:
             self.note(f"{label!r}: {skipped} certificate blocks do not decode; skipped")
         names: tuple[str, ...] | None = None
         if certifi:
-            import hashlib
-
-            same = hashlib.sha256(data).hexdigest() == _data.CERTIFI_SHA256
+            same = _x509.sha256_hex(data) == _data.CERTIFI_SHA256
             if same and len(blocks) == len(_data.CERTIFI_HASHES):
                 names = _data.CERTIFI_HASHES
             else:

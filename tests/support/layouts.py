@@ -92,6 +92,19 @@ LAYOUTS = {
             origin=RHEL_HASHED,
         ),
         Layout(
+            "rhel9",
+            (
+                ("bundle", RHEL_BUNDLE),
+                ("hashed", RHEL_HASHED),
+                ("link", "/etc/pki/tls/certs/ca-bundle.crt", RHEL_BUNDLE),
+                ("link", "/etc/pki/tls/cert.pem", RHEL_BUNDLE),
+                ("link", "/etc/ssl/cert.pem", "/etc/pki/tls/cert.pem"),
+                ("link", "/etc/ssl/certs", "../pki/tls/certs"),
+            ),
+            native_works=True,
+            origin=RHEL_HASHED,
+        ),
+        Layout(
             "opensuse",
             (
                 ("bundle", "/var/lib/ca-certificates/ca-bundle.pem"),
