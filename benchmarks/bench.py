@@ -366,7 +366,12 @@ def p2_contexts(
             clean_env(home, SSL_CERT_FILE=str(files[file])),
         )
         modes["truststore"] = (argv("truststore"), env)
-        counted = {name: modes[name] for name in ("bare", *boots)} if instructions else {}
+        # Counted alone: no later contexts in the process.
+        counted = {
+            name: ([*command[:5], "0", *command[6:]], environment)
+            for name, (command, environment) in modes.items()
+            if instructions and name in ("bare", *boots)
+        }
         spec = json.dumps({"runs": runs, "modes": modes, "counted": counted})
         driver = [sys.executable, "-I", "-c", DRIVER, spec]
         if layouts:
@@ -512,7 +517,7 @@ def print_table(rows: list[tuple[str, float, str]]) -> None:
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'median':>10}  ratio")
     for name, value, ratio in rows:
-        unit = "" if "(KB" in name or "(MB" in name else " ms"
+        unit = "" if "(KB" in name or "(MB" in name or "(M " in name else " ms"
         print(f"{name:<{width}}  {value:>7.3f}{unit:<3}  {ratio}")
 
 
