@@ -68,21 +68,29 @@ def pem_blocks(data: bytes) -> list[tuple[bytes, bytes]]:
 
 
 def pem_bodies(data: bytes) -> list[bytes]:
-    """Return each certificate block's base64 text as written (ends stripped), not decoded.
+    """Return each certificate block's base64 text as written, not decoded.
 
     What tells cheaply that two PEM texts hold the same certificates: a hashed directory a
     distro wrote beside its bundle is compared with the bundle this way (``_sources``), so a
-    difference in line breaks alone counts as a difference. An unterminated block is skipped
-    (OpenSSL would stop reading the file there: it never loads more than this finds).
+    difference in line breaks alone counts as a difference. An unterminated block ends the text
+    and one whose END names another label is skipped: OpenSSL stops reading at either, so it
+    never loads a certificate this does not list.
     """
-    bodies = []
-    for part in data.split(_BEGIN)[1:]:
-        label, dashes, rest = part.partition(_DASHES)
-        if dashes and label in CERT_LABELS:
-            body, footer, _ = rest.partition(_END + label + _DASHES)
-            if footer:
-                bodies.append(body.strip())
-    return bodies
+    bodies: list[bytes] = []
+    find = data.find
+    pos = 0
+    while True:
+        start = find(_BEGIN, pos)
+        if start < 0:
+            return bodies
+        label_end = find(_DASHES, start + 11)  # len(_BEGIN)
+        end = find(_END, label_end)
+        if label_end < 0 or end < 0:
+            return bodies
+        label = data[start + 11 : label_end]
+        pos = end + 9 + len(label) + 5  # past "-----END <label>-----"
+        if data[end + 9 : pos] == label + _DASHES and label in CERT_LABELS:
+            bodies.append(data[label_end + 5 : end])
 
 
 def count_certificate_markers(data: bytes) -> int:
@@ -92,12 +100,12 @@ def count_certificate_markers(data: bytes) -> int:
 
 def is_hash_name(name: str) -> bool:
     """True for an OpenSSL hashed-directory entry name: eight hex digits, a dot, a number."""
-    stem, dot, suffix = name.partition(".")
+    suffix = name[9:]
     return (
-        dot == "."
-        and len(stem) == 8
+        name[8:9] == "."
+        and not name[:8].strip("0123456789abcdef")
         and suffix.isdigit()
-        and all(c in "0123456789abcdef" for c in stem)
+        and suffix.isascii()
     )
 
 
