@@ -18,6 +18,7 @@ from . import _platform, _x509
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
+    from importlib.machinery import ModuleSpec
     from typing import Callable, Optional, Tuple
 
     Note = Callable[[str], None]
@@ -261,9 +262,7 @@ def truststore(setting: EnvSetting, note: Note) -> Decision | None:
     if sys.version_info < (3, 10):
         note("truststore: needs Python 3.10 or newer")
         return None
-    import importlib.util
-
-    if importlib.util.find_spec("truststore") is None:
+    if find_spec("truststore") is None:
         note("truststore: not embedded in this binary")
         return None
     return Decision("truststore", "the OS verifier via truststore", native=True)
@@ -298,6 +297,28 @@ def decide(trust: tuple[str, ...], setting: EnvSetting, note: Note) -> Decision:
     return Decision(None, None, native=True)
 
 
+def find_spec(name: str) -> ModuleSpec | None:
+    """``importlib.util.find_spec`` for a top-level module, without importing importlib.util.
+
+    That import (contextlib, importlib's ABCs: ~0.5 ms) would be paid at the first context on a
+    host whose trust is certifi. The same steps: a module already imported gives its spec (a
+    missing one is a ValueError); otherwise each finder on sys.meta_path in turn.
+    """
+    module = sys.modules.get(name)
+    if module is not None:
+        spec: ModuleSpec | None = getattr(module, "__spec__", None)
+        if spec is None:
+            raise ValueError(f"{name}.__spec__ is None")
+        return spec
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
+        if find is not None:
+            spec = find(name, None)
+            if spec is not None:
+                return spec
+    return None
+
+
 def certifi_bundle(note: Note | None = None) -> bytes | None:
     """Return certifi's cacert.pem bytes wherever the binary put them, or None.
 
@@ -306,10 +327,8 @@ def certifi_bundle(note: Note | None = None) -> bytes | None:
     loader's get_data, then the package's resource reader (what PyOxidizer's importer serves,
     from memory or from files; on disk it would import importlib.resources, ~8 ms).
     """
-    import importlib.util
-
     try:
-        spec = importlib.util.find_spec("certifi")
+        spec = find_spec("certifi")
     except (ImportError, ValueError):  # a broken or half-removed certifi: no bundle
         return None
     if spec is None or spec.loader is None:
