@@ -14,6 +14,9 @@ import stat
 from . import _x509
 
 MAX_ENTRY_BYTES = 1024 * 1024
+# An entry as p11-kit and openssl rehash write it: one certificate, nothing else.
+_BEGIN = b"-----BEGIN CERTIFICATE-----"
+_END = b"-----END CERTIFICATE-----\n"
 
 
 def unlike(directory: str, data: bytes) -> str | None:
@@ -67,7 +70,10 @@ def unlike(directory: str, data: bytes) -> str | None:
         return "entries numbered with gaps (OpenSSL stops at the first)"
     held = set()
     for text in texts.values():
-        held.update(_x509.pem_bodies(text))
+        if text.startswith(_BEGIN) and text.endswith(_END) and text.count(b"-----") == 4:
+            held.add(text[len(_BEGIN) : -len(_END)])  # one plain block: what pem_bodies gives
+        else:
+            held.update(_x509.pem_bodies(text))
     wanted = set(_x509.pem_bodies(data))
     if held != wanted:
         missing, others = len(wanted - held), len(held - wanted)
