@@ -14,6 +14,8 @@ import stat
 from . import _x509
 
 MAX_ENTRY_BYTES = 1024 * 1024
+# Through links, as OpenSSL opens them; never blocking on a FIFO planted under a hash name.
+_ENTRY_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
 # An entry as p11-kit and openssl rehash write it: one certificate, nothing else.
 _BEGIN = b"-----BEGIN CERTIFICATE-----"
 _END = b"-----END CERTIFICATE-----\n"
@@ -48,7 +50,7 @@ def unlike(directory: str, data: bytes) -> str | None:
         numbers: dict[str, list[int]] = {}
         sample = ("", 0)
         for name in entries:
-            entry = os.open(name, os.O_RDONLY, dir_fd=fd)
+            entry = os.open(name, _ENTRY_FLAGS, dir_fd=fd)
             try:
                 info = os.fstat(entry)
                 if info.st_dev != device or info.st_ino not in inodes:

@@ -53,6 +53,10 @@ TAMPER = {
         "os.chmod(D, 0o777)",
         "another user could change it; skipped",
     ),
+    "a FIFO under a hash name": (
+        "os.mkfifo(os.path.join(D, 'deadbeef.0'))",
+        "'deadbeef.0' is not a file",
+    ),
     "entries numbered with a gap": (
         "name = hashed_names_of('cert003.pem')[0]\n"
         "os.rename(os.path.join(D, name), os.path.join(D, name[:9] + '7'))",
@@ -116,3 +120,35 @@ def test_hashed_directory_used_only_as_a_faithful_copy(
         assert any(step.startswith(label) and reason in step for step in out["trace"]), trace
         assert out["origin"] == "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", trace
         assert out["capath"] and RHEL_HASHED not in out["capath"]
+
+
+CHILD = """
+import socket, ssl, sys
+ctx = ssl.create_default_context()
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10) as sock:
+    with ctx.wrap_socket(sock, server_hostname="localhost"):
+        print("ok")
+"""
+
+EXPORT_BODY = """
+import subprocess
+import pyoxidizer_ssl_bootstrap
+report = pyoxidizer_ssl_bootstrap.install()
+OUT["exported"] = [os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")]
+child = [sys.executable, "-I", "-c", {child!r}, str(PORT)]
+OUT["child"] = subprocess.run(child, capture_output=True, text=True).stdout.strip()
+env = {{k: v for k, v in os.environ.items() if not k.startswith("SSL_CERT")}}
+OUT["child_without"] = subprocess.run(child, capture_output=True, text=True, env=env).stdout
+"""
+
+
+def test_export_env_gives_children_the_distros_own_directory(
+    tmp_path, home, server, bundle_pem, render_bootstrap
+):
+    """A root-owned path: valid after the binary exits, and no other user can claim it."""
+    boot = render_bootstrap(export_env=True)
+    body = EXPORT_BODY.format(child=CHILD)
+    out = code_in_layout("fedora43-directory-hash", tmp_path, home, server, bundle_pem, boot, body)
+    assert out["exported"] == [None, RHEL_HASHED]
+    assert out["child"] == "ok"  # a stock child verifies through it
+    assert out["child_without"] == ""  # and fails in this layout without it
