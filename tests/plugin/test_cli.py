@@ -47,6 +47,7 @@ def test_render_default_out(tmp_path):
         "_cleanup.py",
         "_data.py",
         "_grpc.py",
+        "_hashed_copy.py",
         "_patches.py",
         "_platform.py",
         "_private_dir.py",

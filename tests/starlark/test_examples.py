@@ -16,6 +16,7 @@ BOOTSTRAP_MODULES = [
     "",
     "._cleanup",
     "._data",
+    "._hashed_copy",
     "._patches",
     "._platform",
     "._private_dir",
