@@ -41,6 +41,7 @@ def test_render_default_out(tmp_path):
         "_data.py",
         "_export.py",
         "_grpc.py",
+        "_hashed_copy.py",
         "_patches.py",
         "_plan.py",
         "_platform.py",

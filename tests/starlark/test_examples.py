@@ -18,6 +18,7 @@ BOOTSTRAP_MODULES = [
     "._data",
     "._export",
     "._grpc",
+    "._hashed_copy",
     "._patches",
     "._plan",
     "._platform",
