@@ -24,7 +24,7 @@ PACKAGE = "pyoxidizer_ssl_bootstrap"
 # The layers, lowest first; within a layer, a module may import those before it in its row.
 LAYERS = (
     ("settings and platform", ("_x509", "_platform", "_data")),
-    ("sources", ("_sources",)),
+    ("sources", ("_hashed_copy", "_sources")),  # a distro's hashed copy; every source
     ("the private directory", ("_cleanup", "_private_dir")),
     ("decision to plan", ("_plan", "_export")),  # what contexts load; export to children
     ("patches", ("_grpc", "_patches")),  # handed the functions they need, typed on no State
