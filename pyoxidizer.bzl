@@ -25,8 +25,11 @@ PYOXIDIZER_SSL_DEFAULT_DIR = "build/pyoxidizer-ssl"
 # The interpreter runs this instead of the app; it calls install(), then runs the app target
 # recorded in -X pyoxidizer_ssl.<run_command|run_module|run_filename>=VALUE. Passing the target
 # as an X option (a plain string the interpreter never parses) means no value is ever spliced
-# into code here.
-PYOXIDIZER_SSL_RUN_COMMAND = "__import__('pyoxidizer_ssl_bootstrap').main()"
+# into code here. If the bootstrap cannot be imported (missing, unreadable in this placement,
+# raising), the code in -X pyoxidizer_ssl.fallback runs the target instead, with stock trust,
+# after one line on stderr: the shim never stops the app. The name it binds in __main__ is
+# removed before the app runs; the fallback is compiled only when it runs.
+PYOXIDIZER_SSL_RUN_COMMAND = "try:from pyoxidizer_ssl_bootstrap import main as _pyoxidizer_ssl\nexcept Exception as e:_pyoxidizer_ssl=e\nexec(__import__('sys')._xoptions['pyoxidizer_ssl.fallback'],{})if isinstance(_pyoxidizer_ssl,Exception)else _pyoxidizer_ssl()"
 
 # default_python_distribution()'s flavors in PyOxidizer 0.24.
 PYOXIDIZER_SSL_FLAVORS = ["standalone", "standalone_static", "standalone_dynamic"]
@@ -39,6 +42,47 @@ PYOXIDIZER_SSL_CERTIFI = ["embed", "app"]
 
 _X_PREFIX = "pyoxidizer_ssl."
 _RUN_ATTRS = ["run_command", "run_module", "run_filename"]
+
+# What the run command runs when the bootstrap cannot be imported: say so on one line, be a
+# multiprocessing helper if the argv is one (the spawn worker through the stdlib's own
+# freeze_support(), the resource tracker with its integer parsed; a forkserver exits 1 rather
+# than run the app), else run the app's target as main() would. Run in a fresh namespace.
+_FALLBACK = "\n".join([
+    "import sys",
+    "main = sys.modules['__main__']",
+    "error = main.__dict__.pop('_pyoxidizer_ssl', None)",
+    "try:",
+    "    sys.stderr.write('pyoxidizer-ssl: the bootstrap did not load (%s: %s); the app runs with OpenSSL default trust; fix: embed pyoxidizer_ssl_bootstrap where this binary imports from (pyoxidizer_ssl_executable or pyoxidizer_ssl_add_resources, built with pyoxidizer-ssl build)\\n' % (type(error).__name__, ' '.join(str(error).split())))",
+    "except Exception:",
+    "    pass",
+    "argv = sys.argv",
+    "if argv[1:2] == ['--multiprocessing-fork']:",
+    "    from multiprocessing.spawn import freeze_support",
+    "    freeze_support()",
+    "tracker = 'from multiprocessing.resource_tracker import main;main('",
+    "if len(argv) > 2 and argv[-2] == '-c' and argv[-1].startswith('from multiprocessing.'):",
+    "    fd = argv[-1][len(tracker):-1]",
+    "    if not (argv[-1].startswith(tracker) and argv[-1].endswith(')') and fd.isascii() and fd.isdigit()):",
+    "        raise SystemExit(1)",
+    "    from multiprocessing.resource_tracker import main as run_tracker",
+    "    run_tracker(int(fd))",
+    "    raise SystemExit(0)",
+    "options = sys._xoptions",
+    "command = options.get('pyoxidizer_ssl.run_command')",
+    "module = options.get('pyoxidizer_ssl.run_module')",
+    "filename = options.get('pyoxidizer_ssl.run_filename')",
+    "if command is not None:",
+    "    exec(command, main.__dict__)",
+    "elif module is not None:",
+    "    import runpy",
+    "    runpy._run_module_as_main(module)",
+    "elif filename is not None:",
+    "    import runpy",
+    "    sys.argv[0] = filename",
+    "    runpy.run_path(filename, run_name='__main__')",
+    "elif not sys.stdin.isatty():",
+    "    exec(compile(sys.stdin.read(), '<stdin>', 'exec'), main.__dict__)",
+])
 
 def _expect(macro, arg, value, expected, fix):
     if type(value) != expected:
@@ -95,8 +139,12 @@ def pyoxidizer_ssl_wrap_config(config):
 
     The app's run_command, run_module or run_filename is moved into an -X option and replaced by
     a fixed shim that calls install() and then runs it with the same argv, __main__ semantics and
-    exit code. With no run target, the shim is followed by the REPL. Call this before
-    dist.to_python_executable(), which copies the config; calling it twice changes nothing.
+    exit code. With no run target, the shim is followed by the REPL. If the bootstrap cannot be
+    imported, the target still runs (stock trust, one line on stderr). multiprocessing's helper
+    processes (spawn workers, the resource tracker, the forkserver) are recognised by their exact
+    argv and run as such, so multiprocessing_auto_dispatch is turned off: pyembed 0.24's own
+    dispatch kills every spawn worker. Call this before dist.to_python_executable(), which copies
+    the config; calling it twice changes nothing.
 
     Args:
       config: the PythonInterpreterConfig of the target.
@@ -118,7 +166,12 @@ def pyoxidizer_ssl_wrap_config(config):
             options.append(_X_PREFIX + attr + "=" + value)
     if target == None:
         config.inspect = True
+    options.append(_X_PREFIX + "fallback=" + _FALLBACK)
     config.x_options = options
+    # pyembed 0.24's own dispatch of spawn workers passes their arguments as one dict and every
+    # worker dies (PyOxidizer #603, #698, #748, #633); main() dispatches them, and the resource
+    # tracker and forkserver it cannot see, by their exact argv.
+    config.multiprocessing_auto_dispatch = False
     config.run_command = PYOXIDIZER_SSL_RUN_COMMAND
     config.run_module = None
     config.run_filename = None

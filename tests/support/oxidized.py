@@ -39,6 +39,9 @@ class Built:
             "inspect": re.search(r"\binspect: (Some\(true\)|None|Some\(false\))", self.config_rs)[
                 1
             ],
+            "multiprocessing_auto_dispatch": re.search(
+                r"\bmultiprocessing_auto_dispatch: (true|false)", self.config_rs
+            )[1],
         }
 
 
