@@ -22,6 +22,8 @@ process (AT_SECURE) dispatches nothing: its caller chooses argv and the descript
 reads pickles from.
 """
 
+import sys
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
     from typing import Any, Callable, Dict, List, Optional
@@ -159,8 +161,26 @@ def _forkserver(code: str) -> "Optional[Callable[[], object]]":
     return forkserver
 
 
-def trusted_caller() -> bool:
-    """False in a setuid/setgid/file-capability process: no helper is dispatched there."""
-    from ._platform import env_is_trusted
+def dispatch(argv: "List[str]") -> None:
+    """Run the helper ``argv`` asks for (with the bootstrap set up first), and exit; else return.
 
-    return env_is_trusted()
+    Parsing never stops the app: on any error it runs as before. In a setuid/setgid or
+    file-capability process nothing is dispatched (its caller chooses argv and descriptors).
+    """
+    from . import _note, _start
+
+    try:
+        run = helper(argv)
+        if run is not None:
+            from ._platform import env_is_trusted
+
+            if not env_is_trusted():
+                _note("a multiprocessing helper's argv in a privileged process: running the app")
+                run = None
+    except Exception as exc:
+        _note(f"reading argv as a multiprocessing helper failed ({exc!r}); running the app")
+        return
+    if run is not None:
+        _start()  # workers verify TLS as the parent does
+        run()  # a spawn worker exits inside; the tracker and the forkserver return when done
+        sys.exit(0)
