@@ -14,6 +14,11 @@ P3 per request  a new connection with requests and urllib3 (fresh pool each time
                 install() vs their default of loading a bundle file per connection.
 P4 size         bytecode + source the bootstrap adds, against certifi's bundle.
 
+--callgrind     instructions instead (valgrind --tool=callgrind, CPython 3.10 from files,
+                median of --runs counts): the shim's run command with run_command=pass vs
+                `pass`; and the import tax, 300 generated modules imported after install()
+                vs without it, per import.
+
 Absolute times vary between machines and runs; the ratios are the result. P2/P3 run inside
 private mount namespaces (root) so that the binary's OpenSSL defaults are missing as on RHEL;
 without root they run on this host as it is, and say so.
@@ -395,8 +400,67 @@ def workspace() -> Iterator[tuple[Path, str]]:
         yield work, str(work / "home")
 
 
+def _count(argv: list[str], runs: int) -> float:
+    """Median instructions (millions) of ``argv`` under callgrind."""
+    counts = []
+    for _ in range(runs):
+        proc = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        counts.append(int(proc.stderr.split("Collected :")[1].split()[0]) / 1e6)
+    return statistics.median(counts)
+
+
+def callgrind_cpython(boot: Path, work: Path, runs: int) -> list[tuple[str, float, str]]:
+    """The run command and the import tax on CPython, in millions of instructions."""
+    python = python_for("3.10") or sys.executable
+    many = 300
+    mods = work / "mods"
+    (mods / "app").mkdir(parents=True)
+    (mods / "app" / "__init__.py").write_text("")
+    for i in range(many):
+        (mods / "app" / f"m{i}.py").write_text(f"VALUE = {i}\n")
+    (mods / "imp300.py").write_text("".join(f"import app.m{i}\n" for i in range(many)))
+    compileall.compile_dir(str(mods), quiet=1)
+    head = f"import sys; sys.path[:0] = [{str(mods)!r}, {str(boot)!r}]\n"
+    ours = "__import__('pyoxidizer_ssl_bootstrap').install()\n"
+    base = [python, "-I", "-S", "-X", "pyoxidizer_ssl.run_command=pass", "-c"]
+    rows: list[tuple[str, float, str]] = []
+    bare = _count([*base, head + "exec('pass', {})"], runs)
+    shim = _count([*base, head + f"exec({SHIM_COMMAND!r}, {{}})"], runs)
+    rows.append(("CPython run command `pass` (M instr)", bare, "1.00"))
+    rows.append(
+        ("CPython shim's run command, run_command=pass (M instr)", shim, f"+{shim - bare:.3f} M")
+    )
+    cost = {}
+    for name, setup in (("stock", ""), ("ours", ours)):
+        with_imports = _count([*base, head + setup + "import imp300\n"], runs)
+        without = _count([*base, head + setup], runs)
+        cost[name] = with_imports - without
+    per = (cost["ours"] - cost["stock"]) * 1e6 / (many + 2)  # + app and imp300
+    rows.append((f"CPython {many} imports from files, stock (M instr)", cost["stock"], "1.00"))
+    rows.append(
+        (
+            f"CPython {many} imports after install() (M instr)",
+            cost["ours"],
+            f"{per / 1000:+.2f} K instructions per import",
+        )
+    )
+    return rows
+
+
 def main() -> None:
-    args = arguments(__doc__, 30)
+    args = arguments(__doc__, 30, callgrind=True)
+    if args.callgrind:
+        with workspace() as (work, home):
+            render(config_mod.validate({}, work), work / "boot")
+            compileall.compile_dir(str(work / "boot"), quiet=1)
+            rows = callgrind_cpython(work / "boot", work, 3 if args.runs == 30 else args.runs)
+        print_table(rows)
+        return
     with workspace() as (work, home):
         render(config_mod.validate({}, work), work / "boot")
         boot = work / "boot"
