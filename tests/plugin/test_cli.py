@@ -53,6 +53,7 @@ def test_render_default_out(tmp_path):
         "_platform.py",
         "_private_dir.py",
         "_report.py",
+        "_run.py",
         "_sources.py",
         "_state.py",
         "_x509.py",
