@@ -29,7 +29,7 @@ PYOXIDIZER_SSL_DEFAULT_DIR = "build/pyoxidizer-ssl"
 # raising), the code in -X pyoxidizer_ssl.fallback runs the target instead, with stock trust,
 # after one line on stderr: the shim never stops the app. The name it binds in __main__ is
 # removed before the app runs; the fallback is compiled only when it runs.
-PYOXIDIZER_SSL_RUN_COMMAND = "try:from pyoxidizer_ssl_bootstrap import main as _pyoxidizer_ssl\nexcept Exception as e:_pyoxidizer_ssl=e\nexec(__import__('sys')._xoptions['pyoxidizer_ssl.fallback'],{})if isinstance(_pyoxidizer_ssl,Exception)else _pyoxidizer_ssl()"
+PYOXIDIZER_SSL_RUN_COMMAND = "try:from pyoxidizer_ssl_bootstrap import main as _pyoxidizer_ssl\nexcept Exception:exec(__import__('sys')._xoptions['pyoxidizer_ssl.fallback'],{})\nelse:_pyoxidizer_ssl()"
 
 # default_python_distribution()'s flavors in PyOxidizer 0.24.
 PYOXIDIZER_SSL_FLAVORS = ["standalone", "standalone_static", "standalone_dynamic"]
@@ -43,45 +43,30 @@ PYOXIDIZER_SSL_CERTIFI = ["embed", "app"]
 _X_PREFIX = "pyoxidizer_ssl."
 _RUN_ATTRS = ["run_command", "run_module", "run_filename"]
 
-# What the run command runs when the bootstrap cannot be imported: say so on one line, be a
-# multiprocessing helper if the argv is one (the spawn worker through the stdlib's own
-# freeze_support(), the resource tracker with its integer parsed; a forkserver exits 1 rather
-# than run the app), else run the app's target as main() would. Run in a fresh namespace.
+# What the run command runs when the bootstrap cannot be imported (inside its `except`, in a
+# fresh namespace): say so on one line, be a multiprocessing helper if the argv is one (the
+# spawn worker through the stdlib's own freeze_support(), the resource tracker with its integer
+# parsed; a forkserver exits 1 rather than run the app), else run the app's target as main()
+# would, its exceptions unchained from the failed import. Compact: it is carried in an X option,
+# whose cost at every start grows with its length (~0.1 M instructions for 1.6 KB).
 _FALLBACK = "\n".join([
     "import sys",
-    "main = sys.modules['__main__']",
-    "error = main.__dict__.pop('_pyoxidizer_ssl', None)",
+    "e=sys.exc_info()[1]",
+    "try:sys.stderr.write(\"pyoxidizer-ssl: the bootstrap did not load (%s: %s); the app runs with OpenSSL default trust; fix: embed pyoxidizer_ssl_bootstrap where this binary imports from (pyoxidizer_ssl_executable or pyoxidizer_ssl_add_resources, built with pyoxidizer-ssl build)\\n\"%(type(e).__name__,\" \".join(str(e).split())))",
+    "except Exception:pass",
+    "a=sys.argv;o=sys._xoptions;g=sys.modules[\"__main__\"].__dict__;t=\"from multiprocessing.resource_tracker import main;main(\"",
+    "if a[1:2]==[\"--multiprocessing-fork\"]:from multiprocessing.spawn import freeze_support as f;f()",
+    "if a[-2:-1]==[\"-c\"]and a[-1].startswith(\"from multiprocessing.\"):",
+    " n=a[-1][len(t):-1]",
+    " if a[-1]!=t+n+\")\"or not(n.isascii()and n.isdigit()):raise SystemExit(1)",
+    " from multiprocessing.resource_tracker import main;main(int(n));raise SystemExit",
+    "c,m,p=(o.get(\"pyoxidizer_ssl.\"+k)for k in(\"run_command\",\"run_module\",\"run_filename\"))",
     "try:",
-    "    sys.stderr.write('pyoxidizer-ssl: the bootstrap did not load (%s: %s); the app runs with OpenSSL default trust; fix: embed pyoxidizer_ssl_bootstrap where this binary imports from (pyoxidizer_ssl_executable or pyoxidizer_ssl_add_resources, built with pyoxidizer-ssl build)\\n' % (type(error).__name__, ' '.join(str(error).split())))",
-    "except Exception:",
-    "    pass",
-    "argv = sys.argv",
-    "if argv[1:2] == ['--multiprocessing-fork']:",
-    "    from multiprocessing.spawn import freeze_support",
-    "    freeze_support()",
-    "tracker = 'from multiprocessing.resource_tracker import main;main('",
-    "if len(argv) > 2 and argv[-2] == '-c' and argv[-1].startswith('from multiprocessing.'):",
-    "    fd = argv[-1][len(tracker):-1]",
-    "    if not (argv[-1].startswith(tracker) and argv[-1].endswith(')') and fd.isascii() and fd.isdigit()):",
-    "        raise SystemExit(1)",
-    "    from multiprocessing.resource_tracker import main as run_tracker",
-    "    run_tracker(int(fd))",
-    "    raise SystemExit(0)",
-    "options = sys._xoptions",
-    "command = options.get('pyoxidizer_ssl.run_command')",
-    "module = options.get('pyoxidizer_ssl.run_module')",
-    "filename = options.get('pyoxidizer_ssl.run_filename')",
-    "if command is not None:",
-    "    exec(command, main.__dict__)",
-    "elif module is not None:",
-    "    import runpy",
-    "    runpy._run_module_as_main(module)",
-    "elif filename is not None:",
-    "    import runpy",
-    "    sys.argv[0] = filename",
-    "    runpy.run_path(filename, run_name='__main__')",
-    "elif not sys.stdin.isatty():",
-    "    exec(compile(sys.stdin.read(), '<stdin>', 'exec'), main.__dict__)",
+    " if c is not None:exec(c,g)",
+    " elif m is not None:import runpy;runpy._run_module_as_main(m)",
+    " elif p is not None:import runpy;a[0]=p;runpy.run_path(p,run_name=\"__main__\")",
+    " elif not sys.stdin.isatty():exec(compile(sys.stdin.read(),\"<stdin>\",\"exec\"),g)",
+    "except BaseException as x:x.__context__=None;raise",
 ])
 
 def _expect(macro, arg, value, expected, fix):
