@@ -20,6 +20,11 @@ P3 per request  a new connection with requests and urllib3 (fresh pool each time
                 install() vs their default of loading a bundle file per connection.
 P4 size         bytecode + source the bootstrap adds, against certifi's bundle.
 
+--callgrind     instructions instead (valgrind --tool=callgrind, CPython 3.10 from files,
+                median of --runs counts): the shim's run command with run_command=pass vs
+                `pass`; and the import tax, 300 generated modules imported after install()
+                vs without it, per import.
+
 Absolute times vary between machines and runs; the ratios are the result. P2/P3 run inside
 private mount namespaces (root) so that the binary's OpenSSL defaults are missing as on RHEL;
 without root they run on this host as it is, and say so.
@@ -102,11 +107,14 @@ _SHIM = re.search(
     r'^PYOXIDIZER_SSL_RUN_COMMAND = "(.*)"$', (ROOT / "pyoxidizer.bzl").read_text(), re.M
 )
 assert _SHIM, "pyoxidizer.bzl defines no PYOXIDIZER_SSL_RUN_COMMAND"
-SHIM_COMMAND = _SHIM[1]
+SHIM_COMMAND = _SHIM[1].replace("\\n", "\n")  # the Starlark string's only escape
+# exec() of the string, as the binary's Py_RunMain runs a run_command: never compile(), whose
+# first call in a process builds the ast module's types (+9 M instructions on 3.10). Timing
+# through compile() would pay that in the bare run too and hide it in any shim that does.
 TIMED = """\
 import time, benchapp
 t = time.perf_counter_ns()
-exec(compile({command!r}, "<string>", "exec"), {{}})
+exec({command!r}, {{}})
 print("RESULT %f" % ((time.perf_counter_ns() - t) / 1e6))
 """
 RUN_COMMANDS = {
@@ -493,8 +501,8 @@ def p4_size(boot: Path) -> list[tuple[str, float, str]]:
     ]
 
 
-def arguments(doc: str | None, runs: int) -> argparse.Namespace:
-    """The command line both benchmark scripts take: --runs."""
+def arguments(doc: str | None, runs: int, callgrind: bool = False) -> argparse.Namespace:
+    """The command line both benchmark scripts take: --runs (and bench_exe.py's --callgrind)."""
     parser = argparse.ArgumentParser(
         description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -509,11 +517,17 @@ def arguments(doc: str | None, runs: int) -> argparse.Namespace:
             "--instructions", action="store_true", help="P2: count first contexts (callgrind)"
         )
         parser.add_argument("--only", choices=("P1", "P2", "P3", "P4"), action="append")
+    if callgrind:
+        parser.add_argument(
+            "--callgrind",
+            action="store_true",
+            help="count start-up and import instructions with valgrind instead of timing",
+        )
     return parser.parse_args()
 
 
 def print_table(rows: list[tuple[str, float, str]]) -> None:
-    """Print measure, median and ratio columns (sizes, named "(KB)" or "(MB)", have no unit)."""
+    """Print measure, median and ratio columns (sizes and "(M instr)" counts have no unit)."""
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'median':>10}  ratio")
     for name, value, ratio in rows:
@@ -542,8 +556,67 @@ def _render_baseline(checkout: Path, out: Path) -> Path:
     return out
 
 
+def _count(argv: list[str], runs: int) -> float:
+    """Median instructions (millions) of ``argv`` under callgrind."""
+    counts = []
+    for _ in range(runs):
+        proc = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        counts.append(int(proc.stderr.split("Collected :")[1].split()[0]) / 1e6)
+    return statistics.median(counts)
+
+
+def callgrind_cpython(boot: Path, work: Path, runs: int) -> list[tuple[str, float, str]]:
+    """The run command and the import tax on CPython, in millions of instructions."""
+    python = python_for("3.10") or sys.executable
+    many = 300
+    mods = work / "mods"
+    (mods / "app").mkdir(parents=True)
+    (mods / "app" / "__init__.py").write_text("")
+    for i in range(many):
+        (mods / "app" / f"m{i}.py").write_text(f"VALUE = {i}\n")
+    (mods / "imp300.py").write_text("".join(f"import app.m{i}\n" for i in range(many)))
+    compileall.compile_dir(str(mods), quiet=1)
+    head = f"import sys; sys.path[:0] = [{str(mods)!r}, {str(boot)!r}]\n"
+    ours = "__import__('pyoxidizer_ssl_bootstrap').install()\n"
+    base = [python, "-I", "-S", "-X", "pyoxidizer_ssl.run_command=pass", "-c"]
+    rows: list[tuple[str, float, str]] = []
+    bare = _count([*base, head + "exec('pass', {})"], runs)
+    shim = _count([*base, head + f"exec({SHIM_COMMAND!r}, {{}})"], runs)
+    rows.append(("CPython run command `pass` (M instr)", bare, "1.00"))
+    rows.append(
+        ("CPython shim's run command, run_command=pass (M instr)", shim, f"+{shim - bare:.3f} M")
+    )
+    cost = {}
+    for name, setup in (("stock", ""), ("ours", ours)):
+        with_imports = _count([*base, head + setup + "import imp300\n"], runs)
+        without = _count([*base, head + setup], runs)
+        cost[name] = with_imports - without
+    per = (cost["ours"] - cost["stock"]) * 1e6 / (many + 2)  # + app and imp300
+    rows.append((f"CPython {many} imports from files, stock (M instr)", cost["stock"], "1.00"))
+    rows.append(
+        (
+            f"CPython {many} imports after install() (M instr)",
+            cost["ours"],
+            f"{per / 1000:+.2f} K instructions per import",
+        )
+    )
+    return rows
+
+
 def main() -> None:
-    args = arguments(__doc__, 30)
+    args = arguments(__doc__, 30, callgrind=True)
+    if args.callgrind:
+        with workspace() as (work, home):
+            render(config_mod.validate({}, work), work / "boot")
+            compileall.compile_dir(str(work / "boot"), quiet=1)
+            rows = callgrind_cpython(work / "boot", work, 3 if args.runs == 30 else args.runs)
+        print_table(rows)
+        return
     with workspace() as (work, home):
         render(config_mod.validate({}, work), work / "boot")
         boot = work / "boot"

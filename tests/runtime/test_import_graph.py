@@ -28,7 +28,9 @@ LAYERS = (
     ("the private directory", ("_cleanup", "_private_dir")),
     ("decision to plan", ("_plan", "_export")),  # what contexts load; export to children
     ("patches", ("_grpc", "_patches")),  # handed the functions they need, typed on no State
-    ("start-up", ("_state", "_report", "__init__")),  # the decision cache; Report; the shim
+    # the decision cache; Report; what the shim loads only when needed (the fallback import hook,
+    # multiprocessing's helpers, a file run as Py_RunMain runs it); the start-up module
+    ("start-up", ("_state", "_report", "_finder", "_multiprocessing", "_run", "__init__")),
 )
 ORDER = [module for _, modules in LAYERS for module in modules]
 
@@ -153,7 +155,7 @@ def test_modules_load_no_earlier_than_needed(render_bootstrap, home):
     assert steps["start-up"] == []
     assert steps["install()"] == ["_report"]
     at_ssl = set(steps["import ssl"]) - set(steps["install()"])
-    assert at_ssl == {"_patches", "_state"}
+    assert at_ssl == {"_finder", "_patches", "_state"}  # _finder: the hook's patching()
     at_context = set(steps["first context"]) - set(steps["import ssl"])
     assert {
         "_plan",
