@@ -2,7 +2,7 @@
 
 Build-time only (extra_ca validation); the binary needs just the subject hash, which lives in
 x509.py with the DER reader both use. Names are decoded by their ASN.1 string type with the same
-rule the hash uses (x509.string_text), so a label reads as OpenSSL reads the name.
+rule the hash uses (x509.py's string widths), so a label reads as OpenSSL reads the name.
 
 Why not ``cryptography.x509`` here: the build must accept every CA the binary's OpenSSL will
 trust, and cryptography is stricter. It refuses a T61String that is not UTF-8 (OpenSSL reads it
@@ -63,6 +63,25 @@ def _time(der: bytes, tag: int, start: int, end: int) -> tuple[int, int, int, in
     )
 
 
+def _string_text(tag: int, raw: bytes) -> str:
+    """An attribute value's text, read as OpenSSL reads it for the subject hash (the widths are
+    x509.py's, so the label and the hash follow one rule): UTF8String as UTF-8; Printable-, T61-,
+    IA5- and VisibleString as Latin-1; BMPString as UCS-2 and UniversalString as UCS-4, both
+    big-endian. Another type is shown as UTF-8, replacing what does not decode."""
+    width = x509._CANON_WIDTH.get(tag)
+    if width is None:
+        return raw.decode("utf-8", "replace")
+    if width == 0:
+        return raw.decode("utf-8")
+    if width == 1:
+        return raw.decode("latin-1")
+    if len(raw) % width:
+        raise ValueError("bad string length")
+    return "".join(
+        chr(int.from_bytes(raw[i : i + width], "big")) for i in range(0, len(raw), width)
+    )
+
+
 def _name_text(der: bytes, start: int, end: int) -> str:
     """The common name, else the organisation, decoded by its string type as OpenSSL does."""
     found = {}
@@ -72,9 +91,7 @@ def _name_text(der: bytes, start: int, end: int) -> str:
             oid = der[parts[0][2] : parts[0][3]]
             if oid in (_OID_COMMON_NAME, _OID_ORGANIZATION) and oid not in found:
                 vtag, _, vstart, vend = parts[1]
-                raw = der[vstart:vend]
-                text = x509.string_text(vtag, raw)  # BMPString, T61String, ... as OpenSSL reads
-                found[oid] = raw.decode("utf-8", "replace") if text is None else text
+                found[oid] = _string_text(vtag, der[vstart:vend])
     label = found.get(_OID_COMMON_NAME) or found.get(_OID_ORGANIZATION)
     return label if label else "(no common name)"
 
