@@ -29,10 +29,10 @@ import certifi
 import pytest
 
 from pyoxidizer_ssl import adopt
-from support.commands import pyoxidizer, pyoxidizer_ssl
+from support.commands import pyoxidizer, pyoxidizer_ssl, starlark_string
 from support.env import clean_env
 from support.layouts import require_namespaces, run_in_layout
-from support.oxidized import embedded_command, pyoxidizer_build, starlark_string
+from support.oxidized import embedded_command, pyoxidizer_build
 from support.resources import list_resources
 
 SHIM = "__import__('pyoxidizer_ssl_bootstrap').main()"
