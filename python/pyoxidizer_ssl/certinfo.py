@@ -2,7 +2,7 @@
 
 Build-time only (extra_ca validation); the binary needs just the subject hash, which lives in
 x509.py with the DER reader both use. Names are decoded by their ASN.1 string type with the same
-rule the hash uses (x509.string_text), so a label reads as OpenSSL reads the name.
+rule the hash uses (x509.py's string widths), so a label reads as OpenSSL reads the name.
 
 Why not ``cryptography.x509`` here: the build must accept every CA the binary's OpenSSL will
 trust, and cryptography is stricter. It refuses a T61String that is not UTF-8 (OpenSSL reads it
@@ -63,6 +63,14 @@ def _time(der: bytes, tag: int, start: int, end: int) -> tuple[int, int, int, in
     )
 
 
+def _string_text(tag: int, raw: bytes) -> str:
+    """An attribute value's text, read by x509.string_text as OpenSSL reads it for the subject
+    hash, so the label and the hash follow one rule; a type it keeps as bytes is shown as UTF-8,
+    replacing what does not decode."""
+    text = x509.string_text(tag, raw)
+    return raw.decode("utf-8", "replace") if text is None else text
+
+
 def _name_text(der: bytes, start: int, end: int) -> str:
     """The common name, else the organisation, decoded by its string type as OpenSSL does."""
     found = {}
@@ -72,9 +80,7 @@ def _name_text(der: bytes, start: int, end: int) -> str:
             oid = der[parts[0][2] : parts[0][3]]
             if oid in (_OID_COMMON_NAME, _OID_ORGANIZATION) and oid not in found:
                 vtag, _, vstart, vend = parts[1]
-                raw = der[vstart:vend]
-                text = x509.string_text(vtag, raw)  # BMPString, T61String, ... as OpenSSL reads
-                found[oid] = raw.decode("utf-8", "replace") if text is None else text
+                found[oid] = _string_text(vtag, der[vstart:vend])
     label = found.get(_OID_COMMON_NAME) or found.get(_OID_ORGANIZATION)
     return label if label else "(no common name)"
 

@@ -383,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
     except (UsageError, CheckError) as exc:
         print(f"pyoxidizer-ssl {args.command}: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return exit_code(exc)
     except Exception as exc:
         print(
             f"pyoxidizer-ssl {args.command}: internal error: {type(exc).__name__}: {exc}; "
@@ -393,7 +393,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if os.environ.get(TRACEBACK_VARIABLE) == "1":
             traceback.print_exception(type(exc), exc, exc.__traceback__)
-        return exit_code(exc)
+        return EXIT_INTERNAL
     return code
 
 

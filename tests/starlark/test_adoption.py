@@ -29,14 +29,13 @@ import certifi
 import pytest
 
 from pyoxidizer_ssl import adopt
-from support.commands import pyoxidizer, pyoxidizer_ssl
+from support.commands import pyoxidizer, pyoxidizer_ssl, starlark_string
 from support.env import clean_env
 from support.layouts import require_namespaces, run_in_layout
 from support.oxidized import (
     embedded_command,
     pyoxidizer_build,
     shim_run_command,
-    starlark_string,
     without_fallback,
 )
 from support.resources import list_resources

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from support.commands import starlark_string
 from support.env import clean_env
 from support.layouts import require_namespaces, run_in_layout
-from support.oxidized import embedded_command, executable_wrapper, pyoxidizer_build, starlark_string
+from support.oxidized import embedded_command, executable_wrapper, pyoxidizer_build
 
 APP = """\
 import json, sys

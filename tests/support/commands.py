@@ -3,6 +3,7 @@
 Each runs in a subprocess with exactly the environment the caller builds (tests/support/env.py:
 this machine exports SSL_CERT_FILE and friends, which a test must never inherit), captures text
 output and never raises on a non-zero exit: the test asserts on the code and the message.
+``starlark_string`` writes a value into the configs the tests hand to pyoxidizer.
 """
 
 from __future__ import annotations
@@ -35,3 +36,9 @@ def _run(
     return subprocess.run(
         argv, cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=timeout
     )
+
+
+def starlark_string(text: str) -> str:
+    """``text`` as a Starlark string literal, for configs the tests write (quotes, backslashes
+    and newlines escaped; other characters, non-ASCII included, as they are)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'

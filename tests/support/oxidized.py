@@ -73,12 +73,6 @@ def _rust_strings(config_rs: str, field: str) -> list[str]:
     return values
 
 
-def starlark_string(text: str) -> str:
-    """``text`` as a Starlark string literal, for configs the tests write (quotes, backslashes
-    and newlines escaped; other characters, non-ASCII included, as they are)."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
 def pyoxidizer_build(
     project: Path, distribution: Path, home: str, *extra: str, target: str = "resources"
 ) -> tuple[subprocess.CompletedProcess[str], Built | None]:

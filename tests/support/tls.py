@@ -1,7 +1,9 @@
 """Loopback TLS servers whose certificate chains to a CA made in the test (trustme).
 
 HTTPS (which also serves a PyPI-style simple index holding one wheel, for pip), WebSocket over
-TLS and gRPC over TLS. Each listens on 127.0.0.1 and answers as 'localhost'.
+TLS and gRPC over TLS. Each listens on 127.0.0.1 and answers as 'localhost'. ``verify`` is the
+one client-side check of a handshake, in this process or (as ``VERIFY_SOURCE``) in a program run
+in a distro layout.
 """
 
 from __future__ import annotations
