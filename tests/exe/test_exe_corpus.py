@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from pyoxidizer_ssl.build import pyoxidizer_command
+from support.commands import pyoxidizer_ssl
 from support.corpus import Entry, entries, pip_env, project
 from support.distribution import Distribution
 from support.env import clean_env
@@ -49,14 +49,7 @@ def test_corpus_binary_runs_in_a_distro_layout(
 
     wheelhouse = requests_wheelhouse(Path(request.config.cache.mkdir("wheelhouse-requests-pure")))
     project_dir = project(entry, tmp_path)
-    init = subprocess.run(
-        [sys.executable, "-m", "pyoxidizer_ssl", "init", "--write"],
-        cwd=project_dir,
-        env=clean_env(exe_home),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    init = pyoxidizer_ssl("init", "--write", cwd=project_dir, env=clean_env(exe_home))
     assert init.returncode == 0, init.stderr
     assert entry.install is not None and entry.binary is not None
     env = rust.env(exe_home, **pip_env(project_dir, wheelhouse))
@@ -107,14 +100,7 @@ def test_pyoxidizers_generated_config_binary_runs_in_a_distro_layout(
         check=True,
     )
     project_dir = tmp_path / "app"
-    init = subprocess.run(
-        [sys.executable, "-m", "pyoxidizer_ssl", "init", "--write"],
-        cwd=project_dir,
-        env=clean_env(exe_home),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    init = pyoxidizer_ssl("init", "--write", cwd=project_dir, env=clean_env(exe_home))
     assert init.returncode == 0, init.stderr
     bzl = project_dir / "pyoxidizer.bzl"
     policy = "    policy = dist.make_python_packaging_policy()\n"

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pyoxidizer_ssl import adopt, build
+from support.commands import pyoxidizer_ssl
 from support.distribution import Distribution
 from support.env import clean_env
 from support.exe import Rust, pyoxidizer_ssl_build
@@ -202,14 +202,7 @@ def test_starter_and_quick_start_build_with_shared_extension_modules(
     whose extension modules are shared libraries: they go to lib/, beside the binary."""
     project = _project(tmp_path)
     (project / "pyoxidizer.bzl").unlink()
-    init = subprocess.run(
-        [sys.executable, "-m", "pyoxidizer_ssl", "init", "--write"],
-        cwd=project,
-        env=clean_env(exe_home),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    init = pyoxidizer_ssl("init", "--write", cwd=project, env=clean_env(exe_home))
     assert init.returncode == 0, init.stderr
     assert (project / "pyoxidizer.bzl").read_text() == adopt.starter("myapp")
     args = ["--system-rust", "--cargo-target-dir", str(rust.target_dir)]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from pyoxidizer_ssl import adopt
 from pyoxidizer_ssl.config import ConfigError
+from support.commands import pyoxidizer_ssl
 from support.env import clean_env
 from support.parse_check import list_targets
 
@@ -316,14 +315,7 @@ def test_init_write_refuses_and_changes_nothing(tmp_path):
     """The CLI: exit 2, the line and the reason on stderr, the file and build/ untouched."""
     text = "def f(d):\n    return d.to_python_executable(*ARGS)\n"
     (tmp_path / "pyoxidizer.bzl").write_text(text)
-    proc = subprocess.run(
-        [sys.executable, "-m", "pyoxidizer_ssl", "init", "--write"],
-        cwd=tmp_path,
-        env=clean_env(str(tmp_path)),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = pyoxidizer_ssl("init", "--write", cwd=tmp_path, env=clean_env(str(tmp_path)))
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr == (
         "pyoxidizer-ssl init: error: init: invalid pyoxidizer.bzl 'pyoxidizer.bzl'; line 2: "

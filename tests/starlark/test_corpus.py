@@ -14,12 +14,12 @@ The binaries themselves are linked and run in distro layouts by tests/exe/test_e
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from pyoxidizer_ssl.build import pyoxidizer_command
+from support.commands import pyoxidizer_ssl
 from support.corpus import Entry, entries, pip_env, project
 from support.distribution import Distribution
 from support.env import clean_env, need
@@ -32,14 +32,7 @@ ADOPTABLE = [e for e in entries() if e.resources is not None]
 
 def init_write(project_dir: Path, home: str) -> subprocess.CompletedProcess[str]:
     """`pyoxidizer-ssl init --write`, run from the project as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "pyoxidizer_ssl", "init", "--write"],
-        cwd=project_dir,
-        env=clean_env(home),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return pyoxidizer_ssl("init", "--write", cwd=project_dir, env=clean_env(home))
 
 
 def _parses(project_dir: Path, home: str) -> None:
