@@ -54,11 +54,33 @@ class State:
         self.trust = trust
         self.certifi_paths: set[str] = set()
         self._lock = _thread.RLock()  # type: ignore[attr-defined]  # real, not in typeshed
+        if hasattr(os, "register_at_fork"):  # a child forked while another thread held it
+            os.register_at_fork(after_in_child=self._fresh_lock)
         self._decision: _sources.Decision | None = None
         self._plan: Plan | None = None
         self._env: _sources.EnvSetting = (None, None)
         self._exported: dict[str, str] = {}
         self._noted: set[str] = set()
+
+    def _fresh_lock(self) -> None:
+        """In a forked child: the threads that held our lock, or were importing one of our
+        modules, do not exist here, so what they held would never be freed. A fresh lock, and
+        those modules' import locks dropped and half-run modules imported again."""
+        self._lock = _thread.RLock()  # type: ignore[attr-defined]
+        import sys
+
+        try:  # importlib's per-module locks (CPython 3.8-3.13); frozen, already loaded
+            from importlib import _bootstrap
+
+            locks = _bootstrap._module_locks  # type: ignore[attr-defined]
+            package = __name__.rpartition(".")[0]
+            for name in [n for n in list(locks) if n.partition(".")[0] == package]:
+                spec = getattr(sys.modules.get(name), "__spec__", None)
+                if spec is None or getattr(spec, "_initializing", False):
+                    sys.modules.pop(name, None)
+                locks.pop(name, None)
+        except Exception:  # another Python's internals: the child may wait, as stock's can
+            pass
 
     def note_once(self, message: str) -> None:
         if message not in self._noted:
