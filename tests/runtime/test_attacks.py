@@ -72,7 +72,7 @@ def readable_bootstrap():
     shutil.copytree(sys.path[0], "/dev/shm/boot")
     subprocess.run(["chmod", "-R", "a+rX", "/dev/shm/boot"], check=True)
     sys.path[0] = "/dev/shm/boot"
-    import atexit, ctypes, fcntl, hashlib  # the stdlib too (root's 0700 pyenv here)
+    import atexit, ctypes, encodings.idna, fcntl, hashlib  # the stdlib too (root's 0700 pyenv)
 
 """
 
@@ -717,3 +717,31 @@ except TypeError:
 """)
     assert out["ours"] == out["stock"]
     assert out["by_keyword"] == "TypeError"
+
+
+def test_a_temporary_seteuid_after_the_first_context(attack):
+    """The directory is root's 0700: under seteuid(65534) new contexts load per context, old
+    ones fail closed where they need it, and all verify again once the ids are back."""
+    out = attack(
+        """
+readable_bootstrap()
+import pyoxidizer_ssl_bootstrap
+report = pyoxidizer_ssl_bootstrap.install()
+old = ssl.create_default_context()
+OUT["planted"] = attacker("cat > /dev/shm/%s.0" % EVIL_HASH) == 0
+os.setegid(ATTACKER)
+os.seteuid(ATTACKER)
+OUT["new_during"] = both(ssl.create_default_context())
+OUT["old_during"] = both(old)
+os.seteuid(0)
+os.setegid(0)
+OUT["filled"] = attacker(_FILL_OWNED % EVIL_HASH)
+OUT["old_after"] = both(old)
+OUT["new_after"] = both(ssl.create_default_context())
+OUT["trace"] = report.trace
+""".replace("_FILL_OWNED", repr(_FILL_OWNED))
+    )
+    assert out["planted"] and out["filled"] == 0
+    assert out["new_during"] == out["new_after"] == out["old_after"] == GOOD_EVIL, out["trace"]
+    assert out["old_during"][1].startswith("rejected")
+    assert any("ids are temporarily changed" in s for s in out["trace"]), out["trace"]
