@@ -184,7 +184,9 @@ def open_to_others(info: os.stat_result, policy: Policy) -> str | None:
     link = stat.S_ISLNK(info.st_mode)
     if link and policy.links == "refuse":
         return "a symbolic link"
-    mine = os.geteuid()
+    # "Us" is the process's own user only while its ids are settled: during a temporary
+    # seteuid(65534), or in a setuid program, uid 65534 or the caller is not us; only root is.
+    mine = os.geteuid() if ids_settled() else 0
     owners = (mine,) if policy is MINE else (mine, 0)
     if info.st_uid not in owners:
         whose = "not us" if policy is MINE else "neither us nor root"

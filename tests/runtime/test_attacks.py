@@ -745,3 +745,27 @@ OUT["trace"] = report.trace
     assert out["new_during"] == out["new_after"] == out["old_after"] == GOOD_EVIL, out["trace"]
     assert out["old_during"][1].startswith("rejected")
     assert any("ids are temporarily changed" in s for s in out["trace"]), out["trace"]
+
+
+def test_a_store_the_temporary_euid_owns_is_not_ours(attack):
+    """Found attacking this design: during a temporary seteuid(65534) "owned by us" meant owned
+    by 65534, so a distro candidate that user owns counted as safe."""
+    out = attack("""
+os.unlink("/etc/ssl/certs")  # RHEL's link to /etc/pki/tls/certs
+os.mkdir("/etc/ssl/certs")
+os.chown("/etc/ssl/certs", ATTACKER, ATTACKER)  # e.g. handed to a user by mistake
+OUT["planted"] = attacker("cat > /etc/ssl/certs/ca-certificates.crt") == 0
+readable_bootstrap()
+import pyoxidizer_ssl_bootstrap
+report = pyoxidizer_ssl_bootstrap.install()
+os.setegid(ATTACKER)
+os.seteuid(ATTACKER)
+ctx = ssl.create_default_context()
+os.seteuid(0)
+os.setegid(0)
+OUT["tls"] = both(ctx) + both(ssl.create_default_context())
+OUT["trace"] = report.trace
+""")
+    assert out["planted"]
+    assert out["tls"] == GOOD_EVIL * 2, "\n".join(out["trace"])
+    assert any("another user could change it; skipped" in s for s in out["trace"])
