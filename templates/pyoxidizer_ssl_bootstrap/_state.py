@@ -63,9 +63,10 @@ class State:
         self._noted: set[str] = set()
 
     def _fresh_lock(self) -> None:
-        """In a forked child: the threads that held our lock, or were importing one of our
-        modules, do not exist here, so what they held would never be freed. A fresh lock, and
-        those modules' import locks dropped and half-run modules imported again."""
+        """In a forked child: the threads that held our lock, or were importing a module (the
+        first context imports lazily: ours, hashlib), do not exist here, so what they held
+        would never be freed. A fresh lock; their import locks dropped and the modules they had
+        half run imported again."""
         self._lock = _thread.RLock()  # type: ignore[attr-defined]
         import sys
 
@@ -73,10 +74,13 @@ class State:
             from importlib import _bootstrap
 
             locks = _bootstrap._module_locks  # type: ignore[attr-defined]
-            package = __name__.rpartition(".")[0]
-            for name in [n for n in list(locks) if n.partition(".")[0] == package]:
+            me = _thread.get_ident()
+            for name, ref in list(locks.items()):
+                owner = getattr(ref(), "owner", None)
+                if owner is None or owner == me:
+                    continue
                 spec = getattr(sys.modules.get(name), "__spec__", None)
-                if spec is None or getattr(spec, "_initializing", False):
+                if spec is not None and getattr(spec, "_initializing", False):
                     sys.modules.pop(name, None)
                 locks.pop(name, None)
         except Exception:  # another Python's internals: the child may wait, as stock's can
