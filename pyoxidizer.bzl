@@ -50,9 +50,20 @@ def _var(vars, key, default):
         return default
     return value
 
+# Every macro takes **kwargs only to name a misspelt keyword itself (certify = "app"), with the
+# valid ones, instead of PyOxidizer's "Extraneous parameter passed to function call", which names
+# neither. An extra positional argument still gets PyOxidizer's message.
+def _check_keywords(macro, kwargs, valid):
+    if not kwargs:
+        return
+    bad = sorted(kwargs.keys())[0]
+    near = [name for name in valid if name[:4] == bad[:4]]
+    fix = "rename it to {}".format(near[0]) if len(near) == 1 else "correct or remove it"
+    fail("{}: invalid keyword argument '{}'; must be one of {}; {}".format(macro, bad, valid, fix))
+
 # PyOxidizer 0.24's Starlark evaluates a `None` or `False` parameter default to the module's
 # first string constant; "" is a safe "not given" default.
-def pyoxidizer_ssl_distribution(vars, flavor = "standalone", build_target = "", python_version = ""):
+def pyoxidizer_ssl_distribution(vars, flavor = "standalone", build_target = "", python_version = "", **kwargs):
     """Return the Python distribution to build with: default_python_distribution() plus offline.
 
     Takes default_python_distribution()'s own arguments, so an adopter renames the call, adds
@@ -73,6 +84,7 @@ def pyoxidizer_ssl_distribution(vars, flavor = "standalone", build_target = "", 
     Returns:
       A PythonDistribution.
     """
+    _check_keywords("pyoxidizer_ssl_distribution", kwargs, ["vars", "flavor", "build_target", "python_version"])
     _expect("pyoxidizer_ssl_distribution", "vars", vars, "dict", "pass vars=VARS")
     if flavor not in PYOXIDIZER_SSL_FLAVORS:
         fail("pyoxidizer_ssl_distribution: invalid flavor '{}'; must be one of {}; pass the flavor default_python_distribution() takes".format(flavor, PYOXIDIZER_SSL_FLAVORS))
@@ -90,7 +102,7 @@ def pyoxidizer_ssl_distribution(vars, flavor = "standalone", build_target = "", 
         fail("pyoxidizer_ssl_distribution: invalid PYOXIDIZER_SSL_DISTRIBUTION_SHA256 None for archive '{}'; pass --var PYOXIDIZER_SSL_DISTRIBUTION_SHA256 <sha256> (pyoxidizer-ssl build does)".format(path))
     return PythonDistribution(sha256 = sha256, local_path = path, flavor = "standalone")
 
-def pyoxidizer_ssl_wrap_config(config):
+def pyoxidizer_ssl_wrap_config(config, **kwargs):
     """Make the interpreter run install() before the app's own run target.
 
     The app's run_command, run_module or run_filename is moved into an -X option and replaced by
@@ -104,6 +116,7 @@ def pyoxidizer_ssl_wrap_config(config):
     Returns:
       The same PythonInterpreterConfig.
     """
+    _check_keywords("pyoxidizer_ssl_wrap_config", kwargs, ["config"])
     _expect("pyoxidizer_ssl_wrap_config", "config", config, "PythonInterpreterConfig", "pass dist.make_python_interpreter_config()")
     if config.run_command == PYOXIDIZER_SSL_RUN_COMMAND:
         return config
@@ -124,7 +137,7 @@ def pyoxidizer_ssl_wrap_config(config):
     config.run_filename = None
     return config
 
-def pyoxidizer_ssl_add_resources(exe, vars, dist = "", packaging_policy = "", certifi = ""):
+def pyoxidizer_ssl_add_resources(exe, vars, dist = "", packaging_policy = "", certifi = "", **kwargs):
     """Embed the rendered bootstrap package and certifi in an executable.
 
     Resources follow the executable's packaging policy (in-memory or filesystem-relative).
@@ -145,6 +158,7 @@ def pyoxidizer_ssl_add_resources(exe, vars, dist = "", packaging_policy = "", ce
     Returns:
       The same PythonExecutable.
     """
+    _check_keywords("pyoxidizer_ssl_add_resources", kwargs, ["exe", "vars", "dist", "packaging_policy", "certifi"])
     macro = "pyoxidizer_ssl_add_resources"
     _expect(macro, "exe", exe, "PythonExecutable", "pass the result of dist.to_python_executable()")
     _expect(macro, "vars", vars, "dict", "pass vars=VARS")
@@ -211,7 +225,7 @@ def _add_bytecode_only(exe, resources, skip):
 
 # PyOxidizer 0.24's Starlark evaluates a `None` or `False` parameter default to the module's
 # first string constant; "" is a safe "not given" default.
-def pyoxidizer_ssl_executable(dist, name, vars, config = "", packaging_policy = "", certifi = ""):
+def pyoxidizer_ssl_executable(dist, name, vars, config = "", packaging_policy = "", certifi = "", **kwargs):
     """Create a PythonExecutable whose TLS trust is set up before the app runs.
 
     The one call most projects need: it wraps the config (pyoxidizer_ssl_wrap_config), creates
@@ -231,6 +245,7 @@ def pyoxidizer_ssl_executable(dist, name, vars, config = "", packaging_policy = 
     Returns:
       The PythonExecutable, to add the app's own resources to and return from make_exe().
     """
+    _check_keywords("pyoxidizer_ssl_executable", kwargs, ["dist", "name", "vars", "config", "packaging_policy", "certifi"])
     _expect("pyoxidizer_ssl_executable", "dist", dist, "PythonDistribution", "pass pyoxidizer_ssl_distribution(vars = VARS)")
     _expect("pyoxidizer_ssl_executable", "name", name, "string", "pass the executable's name")
     _expect("pyoxidizer_ssl_executable", "vars", vars, "dict", "pass vars=VARS")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import certifi
@@ -11,31 +12,70 @@ import trustme
 
 from pyoxidizer_ssl import config as config_mod
 from pyoxidizer_ssl.render import render
+from support.layouts import require_namespaces
 from support.tls import https_server
+
+
+def _test_ca(role: str) -> trustme.CA:
+    return trustme.CA(organization_name=f"pyoxidizer-ssl test {role} CA")
 
 
 @pytest.fixture(scope="session")
 def ca() -> trustme.CA:
     """The CA a distro layout's system store holds."""
-    return trustme.CA(organization_name="pyoxidizer-ssl test system CA")
+    return _test_ca("system")
 
 
 @pytest.fixture(scope="session")
 def corp_ca() -> trustme.CA:
     """A corporate CA known only through extra_ca."""
-    return trustme.CA(organization_name="pyoxidizer-ssl test corporate CA")
+    return _test_ca("corporate")
 
 
 @pytest.fixture(scope="session")
-def server(ca: trustme.CA) -> Iterator[str]:
-    with https_server(ca) as url:
-        yield url
+def evil_ca() -> trustme.CA:
+    """Another local user's CA: what the attacks try to make the binary trust."""
+    return _test_ca("attacker")
 
 
 @pytest.fixture(scope="session")
-def corp_server(corp_ca: trustme.CA) -> Iterator[str]:
-    with https_server(corp_ca) as url:
-        yield url
+def serve() -> Iterator[Callable[[trustme.CA], str]]:
+    """``serve(ca)``: the URL of a loopback HTTPS server whose certificate ``ca`` issued.
+
+    One server per CA a session, stopped when the session ends.
+    """
+    urls: dict[int, str] = {}
+    with ExitStack() as stack:
+
+        def _serve(ca: trustme.CA) -> str:
+            if id(ca) not in urls:
+                urls[id(ca)] = stack.enter_context(https_server(ca))
+            return urls[id(ca)]
+
+        yield _serve
+
+
+@pytest.fixture(scope="session")
+def server(serve: Callable[[trustme.CA], str], ca: trustme.CA) -> str:
+    return serve(ca)
+
+
+@pytest.fixture(scope="session")
+def corp_server(serve: Callable[[trustme.CA], str], corp_ca: trustme.CA) -> str:
+    return serve(corp_ca)
+
+
+@pytest.fixture(scope="session")
+def evil_server(serve: Callable[[trustme.CA], str], evil_ca: trustme.CA) -> str:
+    return serve(evil_ca)
+
+
+@pytest.fixture
+def namespaces() -> None:
+    """Use it (``pytestmark = pytest.mark.usefixtures("namespaces")``) in a test that runs in a
+    distro layout: it skips without private mount namespaces (fails under
+    PYOXIDIZER_SSL_TEST_REQUIRE_ALL=1)."""
+    require_namespaces()
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +103,12 @@ def render_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> RenderFn:
         return cache[key]
 
     return _render
+
+
+@pytest.fixture(scope="session")
+def pyoxidizer_home(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """HOME for pyoxidizer: its distribution cache is shared by every build in the session."""
+    return str(tmp_path_factory.mktemp("pyoxidizer-home"))
 
 
 @pytest.fixture

@@ -31,15 +31,21 @@ _APP_CERTIFI = re.compile(r"""(["'])certifi(\s*[<>=!~;\[][^"'\n]*)?\1""")
 
 STARTER = """\
 # A PyOxidizer config written by `pyoxidizer-ssl init`: the executable runs the package {app}
-# and verifies TLS on every host. Build from this directory with `pyoxidizer-ssl build`
-# (offline: `pyoxidizer-ssl build --distribution ARCHIVE.tar.zst`).
+# and verifies TLS on every host. Build from this directory with
+# `pyoxidizer-ssl build --system-rust` (offline: add `--distribution ARCHIVE.tar.zst`).
 load("{load_path}", "{distribution}", "{executable}")
 
 def make_exe():
     dist = {distribution}(vars = VARS)
+    policy = dist.make_python_packaging_policy()
+    # What cannot load from memory (extension modules that are shared libraries, in some
+    # distributions and wheels) goes to lib/ beside the binary; python-build-standalone's own
+    # are built into the binary and stay there.
+    policy.resources_location_fallback = "filesystem-relative:lib"
     config = dist.make_python_interpreter_config()
     config.run_module = "{app}"
-    exe = {executable}(dist = dist, name = "{app}", config = config, vars = VARS)
+    exe = {executable}(
+        dist = dist, name = "{app}", packaging_policy = policy, config = config, vars = VARS)
     exe.add_python_resources(exe.read_package_root(path = CWD, packages = ["{app}"]))
     return exe
 
@@ -47,9 +53,7 @@ def make_embedded_resources(exe):
     return exe.to_embedded_resources()
 
 def make_install(exe):
-    files = FileManifest()
-    files.add_python_resource(".", exe)
-    return files
+    return exe.to_file_manifest(".")  # the binary, and its lib/ when the policy put files there
 
 register_target("exe", make_exe)
 register_target("resources", make_embedded_resources, depends = ["exe"])

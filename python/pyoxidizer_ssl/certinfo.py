@@ -1,7 +1,14 @@
 """What the build checks of a CA certificate: display name, CA-ness, validity.
 
 Build-time only (extra_ca validation); the binary needs just the subject hash, which lives in
-x509.py with the DER reader both use.
+x509.py with the DER reader both use. Names are decoded by their ASN.1 string type with the same
+rule the hash uses (x509.string_text), so a label reads as OpenSSL reads the name.
+
+Why not ``cryptography.x509`` here: the build must accept every CA the binary's OpenSSL will
+trust, and cryptography is stricter. It refuses a T61String that is not UTF-8 (OpenSSL reads it
+as Latin-1), and warns that it will refuse a serial number of 0 (GoDaddy and Starfield Root G2,
+among certifi's roots, have one), so pinning such a root would one day fail the build. The
+reader here stays small, shares the runtime's DER code and is fuzzed (tests/plugin/test_fuzz.py).
 """
 
 from __future__ import annotations
@@ -57,14 +64,17 @@ def _time(der: bytes, tag: int, start: int, end: int) -> tuple[int, int, int, in
 
 
 def _name_text(der: bytes, start: int, end: int) -> str:
+    """The common name, else the organisation, decoded by its string type as OpenSSL does."""
     found = {}
     for _, _, rstart, rend in x509.der_children(der, start, end):
         for _, _, astart, aend in x509.der_children(der, rstart, rend):
             parts = x509.der_children(der, astart, aend)
             oid = der[parts[0][2] : parts[0][3]]
             if oid in (_OID_COMMON_NAME, _OID_ORGANIZATION) and oid not in found:
-                raw = der[parts[1][2] : parts[1][3]]
-                found[oid] = raw.decode("utf-8", "replace")
+                vtag, _, vstart, vend = parts[1]
+                raw = der[vstart:vend]
+                text = x509.string_text(vtag, raw)  # BMPString, T61String, ... as OpenSSL reads
+                found[oid] = raw.decode("utf-8", "replace") if text is None else text
     label = found.get(_OID_COMMON_NAME) or found.get(_OID_ORGANIZATION)
     return label if label else "(no common name)"
 

@@ -1,6 +1,7 @@
 """The ``pyoxidizer-ssl`` command: render, doctor, build, init.
 
 Errors go to stderr; a bad config or flag exits 2 with a message naming the value and the fix.
+The exit code follows the exception's class (errors.py), never its message.
 """
 
 from __future__ import annotations
@@ -16,19 +17,32 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .config import TRUST_SOURCES, Config, ConfigError, load
+from .config import TRUST_SOURCES, Config, load
+from .errors import (
+    EXIT_CHECK_FAILED,
+    EXIT_INTERNAL,
+    EXIT_NOTHING_DONE,
+    EXIT_USAGE,
+    CheckError,
+    UsageError,
+    exit_code,
+)
 from .render import DEFAULT_OUT, RUNTIME_PACKAGE, render
 
-# Exit codes: 0 success (doctor: usable trust found), 1 doctor found nothing usable or init had
-# no pyoxidizer.bzl to edit and no --write, 2 a config
-# or command-line mistake, 3 doctor's check could not run, 70 an internal error (EX_SOFTWARE);
-# build exits with pyoxidizer's own code.
-EXIT_NOTHING_DONE = 1
-EXIT_USAGE = 2
-EXIT_CHECK_FAILED = 3
-EXIT_INTERNAL = 70
+# Exit codes (errors.py): 0 success (doctor: usable trust found), 1 doctor found nothing usable
+# or init had no pyoxidizer.bzl to edit and no --write, 2 a config or command-line mistake
+# (UsageError), 3 doctor's check could not run (CheckError), 70 any other exception: a bug
+# (EX_SOFTWARE); build exits with pyoxidizer's own code.
+__all__ = [
+    "EXIT_CHECK_FAILED",
+    "EXIT_INTERNAL",
+    "EXIT_NOTHING_DONE",
+    "EXIT_USAGE",
+    "build_parser",
+    "config_path",
+    "main",
+]
 TRACEBACK_VARIABLE = "PYOXIDIZER_SSL_TRACEBACK"
-_USAGE_FORMAT = re.compile(r"^[\w.\-]+: invalid ")
 
 _DESCRIPTION = """\
 Make a PyOxidizer binary verify TLS correctly on every host.
@@ -134,8 +148,20 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _render(args: argparse.Namespace, out: Path) -> Path:
-    """Render the config from ``args`` into ``out``; warnings go to stderr."""
-    rendered = render(_config(args), out)
+    """Render the config from ``args`` into ``out``; warnings go to stderr.
+
+    A directory that cannot be written is the user's to fix (UsageError naming the flag that
+    chose it), not a bug.
+    """
+    config = _config(args)
+    try:
+        rendered = render(config, out)
+    except OSError as exc:
+        flag = "--out" if args.command == "render" else "--project"
+        raise UsageError(
+            f"{flag}: invalid output directory {str(out)!r}; cannot write it "
+            f"({exc.strerror or exc}); pass a directory you can write"
+        ) from None
     for warning in rendered.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return rendered.package
@@ -147,14 +173,9 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
-    from .doctor import DoctorError, diagnose, format_report
+    from .doctor import diagnose, format_report
 
-    config = _config(args)
-    try:
-        report = diagnose(config, args.python)
-    except DoctorError as exc:
-        print(f"pyoxidizer-ssl doctor: error: {exc}", file=sys.stderr)
-        return EXIT_CHECK_FAILED
+    report = diagnose(_config(args), args.python)  # DoctorError is a CheckError: exit 3
     if args.json:
         print(json.dumps(report, indent=2, sort_keys=True))
     else:
@@ -183,7 +204,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
     project: Path = args.project
     bzl = project / "pyoxidizer.bzl"
     if not project.is_dir():
-        raise ConfigError(
+        raise UsageError(
             f"--project: invalid project {str(project)!r}; no such directory; "
             "pass the directory of your PyOxidizer project"
         )
@@ -348,18 +369,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _usage_error(exc: Exception) -> bool:
-    """Is ``exc`` a mistake in the config or the command line (exit 2), not a bug?
-
-    ConfigError is; so is a plain ValueError written in the house format
-    ``<command or option>: invalid <field> ...`` (build.py's checks of --project and
-    --distribution). Any other exception is an internal error.
-    """
-    if isinstance(exc, ConfigError):
-        return True
-    return type(exc) is ValueError and _USAGE_FORMAT.match(str(exc)) is not None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (see EXIT_* and the epilog)."""
     parser = build_parser()
@@ -372,10 +381,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.extra = extra
     try:
         code: int = args.func(args)
+    except (UsageError, CheckError) as exc:
+        print(f"pyoxidizer-ssl {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
     except Exception as exc:
-        if _usage_error(exc):
-            print(f"pyoxidizer-ssl {args.command}: error: {exc}", file=sys.stderr)
-            return EXIT_USAGE
         print(
             f"pyoxidizer-ssl {args.command}: internal error: {type(exc).__name__}: {exc}; "
             "this is a bug in pyoxidizer-ssl, please report it "
@@ -384,7 +393,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if os.environ.get(TRACEBACK_VARIABLE) == "1":
             traceback.print_exception(type(exc), exc, exc.__traceback__)
-        return EXIT_INTERNAL
+        return exit_code(exc)
     return code
 
 

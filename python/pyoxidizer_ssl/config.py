@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import ConfigError as ConfigError  # raised here; adopt and doctor import it
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.9/3.10 only
@@ -21,10 +23,6 @@ DEFAULT_TRUST = ("env", "system", "certifi")
 DEFAULT_PYTHON_VERSION = "3.10"  # PyOxidizer 0.24's default distribution
 TRUSTSTORE_MIN_PYTHON = (3, 10)
 KEYS = ("trust", "extra_ca", "export_env", "python_version", "grpc")
-
-
-class ConfigError(ValueError):
-    """A config value is wrong; the message names it and says how to fix it."""
 
 
 @dataclass(frozen=True)

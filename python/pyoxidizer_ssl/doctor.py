@@ -7,8 +7,10 @@ so the answer comes from the same code the binary runs.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -19,7 +21,8 @@ import certifi
 
 from . import x509
 from .config import Config, ConfigError
-from .render import render
+from .errors import CheckError
+from .render import render, runtime_constant
 
 # Where python-build-standalone's OpenSSL looks: what a binary without pyoxidizer-ssl trusts.
 PBS_CAFILE = "/etc/ssl/cert.pem"
@@ -36,10 +39,11 @@ print(json.dumps(report.as_dict()))
 """
 
 
-ENV_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+# The variables the runtime reads, from its own source (one definition: _sources.ENV_VARS).
+ENV_VARIABLES: tuple[str, ...] = runtime_constant("_sources.py", "ENV_VARS")
 
 
-class DoctorError(RuntimeError):
+class DoctorError(CheckError):
     """The check itself could not run (the interpreter failed or printed no report)."""
 
 
@@ -136,36 +140,85 @@ def stock_binary() -> dict[str, Any]:
     }
 
 
+def _count(number: int, noun: str) -> str:
+    """``1 certificate``, ``2 certificates``: a count with its noun right."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def _decision(report: dict[str, Any]) -> str:
+    """Source and origin, once each: ``certifi (embedded)``, ``system (/etc/ssl/cert.pem)``."""
     if not report["usable"]:
         return (
             f"NOTHING USABLE ({report['source'] or 'no source'}) - "
             "TLS verification will fail on this host"
         )
-    return f"{report['source']} ({report['origin']})"
+    source, origin = report["source"], report["origin"]
+    if not origin or origin == source:
+        return str(source)
+    if origin.startswith(f"{source} "):  # "certifi (embedded)" already names its source
+        return str(origin)
+    return f"{source} ({origin})"
+
+
+# The bootstrap's trace step naming the private directory: where it was made, and the path
+# contexts load it by (on Linux a descriptor of doctor's own child, gone when it exits).
+_PRIVATE_DIR = re.compile(r"^hashed directory (.+) \(contexts use (.+)\): ")
+
+
+def _private_dir(report: dict[str, Any]) -> tuple[str | None, str]:
+    """(the path contexts were given, what the binary would use) for the private directory."""
+    for step in report["trace"]:
+        found = _PRIVATE_DIR.match(step)
+        if found is None:
+            continue
+        try:
+            real, given = (ast.literal_eval(part) for part in found.groups())
+        except (ValueError, SyntaxError):
+            break
+        if isinstance(real, str) and isinstance(given, str):
+            return given, f"a private directory in {os.path.dirname(real)}"
+        break
+    return None, "a private directory"
+
+
+def _locations(report: dict[str, Any], key: str) -> str:
+    """cafile or capath as the binary would have it: doctor's own private directory is
+    replaced by where each run of the binary makes its own."""
+    value = report[key]
+    if not value:
+        return "-"
+    given, described = _private_dir(report)
+    parts = value.split(os.pathsep) if key == "capath" else [value]
+    shown = [
+        described if part == given or part.startswith("/proc/self/fd/") else part for part in parts
+    ]
+    if described in shown:
+        shown[shown.index(described)] += " (each run of the binary makes its own)"
+    return ", then ".join(shown)
 
 
 def format_report(report: dict[str, Any]) -> str:
-    """Return the human-readable doctor output."""
-    lines = [f"trust: {_decision(report)}"]
-    lines.append(f"cafile: {report['cafile'] or '-'}")
-    lines.append(f"capath: {report['capath'] or '-'}")
-    if report["certificates"] is not None:
-        lines.append(f"certificates: {report['certificates']}")
-    counts = report.get("env_certificates", {})
-    if counts:
-        where = {"SSL_CERT_FILE": "in SSL_CERT_FILE", "SSL_CERT_DIR": "hashed in SSL_CERT_DIR"}
-        lines.append(
-            "certificates: "
-            + ", ".join(f"{counts[k]} {where[k]}" for k in ENV_VARIABLES if k in counts)
+    """Return the human-readable doctor output: what the binary would do on this host."""
+    headline = f"trust: {_decision(report)}"
+    counts: dict[str, int] = report.get("env_certificates", {})
+    if report["usable"] and report["certificates"] is not None:
+        headline += f", {_count(report['certificates'], 'certificate')}"
+    elif counts:  # SSL_CERT_FILE/SSL_CERT_DIR, loaded as they are: counted here
+        where = {"SSL_CERT_FILE": "certificate", "SSL_CERT_DIR": "hashed certificate"}
+        headline += ", " + ", ".join(
+            f"{_count(counts[k], where[k])} in {k}" for k in ENV_VARIABLES if k in counts
         )
+    lines = [headline]
+    lines.append(f"cafile: {_locations(report, 'cafile')}")
+    lines.append(f"capath: {_locations(report, 'capath')}")
     if "shell_env" in report:
-        names = " and ".join(sorted(report["shell_env"]))
+        names = sorted(report["shell_env"])
         without = report["without_env"]
+        count = without["certificates"] if without["usable"] else None
         lines.append(
-            f"note: this answer comes from this shell's {names}; "
-            f"started without them, the binary would trust: {_decision(without)}"
-            + (f", {without['certificates']} certificates" if without["certificates"] else "")
+            f"note: this answer comes from this shell's {' and '.join(names)}; started without "
+            f"{'it' if len(names) == 1 else 'them'}, the binary would trust: {_decision(without)}"
+            + (f", {_count(count, 'certificate')}" if count else "")
         )
     stock = report["stock_binary"]
     verdict = "would find certificates" if stock["usable"] else "would FAIL every HTTPS call"

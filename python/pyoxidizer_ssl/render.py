@@ -7,6 +7,7 @@ the same config, extra CAs and certifi give byte-identical files (no timestamps,
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import re
 import shutil
@@ -102,6 +103,22 @@ def template_names() -> list[str]:
     """The runtime templates (modules with values to fill in), sorted: one per generated module."""
     root = templates_dir() / RUNTIME_PACKAGE
     return sorted(p.name for p in root.glob("*.py.j2"))
+
+
+def runtime_constant(module: str, name: str) -> Any:
+    """The literal value of ``name`` in the runtime module ``module`` (e.g. ``_sources.py``).
+
+    Read from the source, never imported (the runtime's modules are the binary's; importing one
+    here would import its package), so the plugin and the binary share one definition: doctor's
+    environment variables are the ones the runtime reads. LookupError if it is not there.
+    """
+    path = templates_dir() / RUNTIME_PACKAGE / module
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == name for target in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    raise LookupError(f"render: {module} defines no constant {name}")
 
 
 def static_modules() -> dict[str, Path]:

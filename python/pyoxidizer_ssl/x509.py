@@ -134,20 +134,31 @@ def tbs_fields(der: bytes) -> list[tuple[int, int, int, int]]:
     return fields
 
 
-def _canon_value(tag: int, raw: bytes) -> bytes:
+def string_text(tag: int, raw: bytes) -> str | None:
+    """The text of an ASN.1 string value as OpenSSL reads it; None for a type it keeps as bytes.
+
+    UTF8String is UTF-8; PrintableString, T61String, IA5String and VisibleString are Latin-1
+    (as OpenSSL treats T61String); BMPString is UCS-2 and UniversalString UCS-4, big-endian.
+    ValueError (UnicodeDecodeError is one) when the bytes do not fit the type.
+    """
     width = _CANON_WIDTH.get(tag)
     if width is None:
-        return _encode(tag, raw)
+        return None
     if width == 0:
-        text = raw.decode("utf-8")
-    elif width == 1:
-        text = raw.decode("latin-1")
-    else:
-        if len(raw) % width:
-            raise ValueError("bad string length")
-        text = "".join(
-            chr(int.from_bytes(raw[i : i + width], "big")) for i in range(0, len(raw), width)
-        )
+        return raw.decode("utf-8")
+    if width == 1:
+        return raw.decode("latin-1")
+    if len(raw) % width:
+        raise ValueError("bad string length")
+    return "".join(
+        chr(int.from_bytes(raw[i : i + width], "big")) for i in range(0, len(raw), width)
+    )
+
+
+def _canon_value(tag: int, raw: bytes) -> bytes:
+    text = string_text(tag, raw)
+    if text is None:
+        return _encode(tag, raw)
     # bytes.split() splits on exactly OpenSSL's ASCII white space (space \t \n \v \f \r) and
     # bytes.lower() folds only A-Z, leaving UTF-8 multi-byte sequences alone, as OpenSSL does.
     value = b" ".join(text.encode("utf-8", "surrogatepass").split()).lower()

@@ -22,7 +22,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
     from typing import Callable, Protocol
 
-    Note = Callable[[str], None]
+    Note = Callable[[str, str], None]
 
     class Held(Protocol):
         """Something this process holds and removes at exit (a private directory)."""
@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
 
 
 PREFIX = "pyoxidizer-ssl-"
+CERTIFI_PREFIX = PREFIX + "certifi-"  # the private copy of certifi's bundle (_patches)
 STALE_SECONDS = 60  # a younger unlocked directory may be one another run is still setting up
 DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -76,9 +77,8 @@ def remove_tree_by_name(path: str) -> None:
 
 def is_ours(name: str) -> bool:
     """True for exactly the names this package gives its directories (PREFIX + 16 hex digits)."""
-    rest = name[len(PREFIX) :] if name.startswith(PREFIX) else ""
-    if rest.startswith("certifi-"):
-        rest = rest[len("certifi-") :]
+    prefix = CERTIFI_PREFIX if name.startswith(CERTIFI_PREFIX) else PREFIX
+    rest = name[len(prefix) :] if name.startswith(prefix) else ""
     return len(rest) == 16 and all(c in "0123456789abcdef" for c in rest)
 
 
@@ -112,7 +112,10 @@ def sweep_stale(parent_fd: int, note: Note) -> None:
                 continue  # not what a run of ours leaves: someone else's, left alone
             empty(fd)
             os.rmdir(name, dir_fd=parent_fd)
-            note(f"private directory: removed {name!r}, left by an earlier run")
+            note(
+                "cleanup.stale_removed",
+                f"private directory: removed {name!r}, left by an earlier run",
+            )
         except OSError:
             pass
         finally:
@@ -139,8 +142,9 @@ def register(held: Held, note: Note) -> None:
             after_in_child=lambda: _after_fork(True),
         )
     note(
+        "cleanup.no_signal_handler",
         "private directories are removed at exit; one left by a kill (SIGTERM, SIGKILL) is "
-        "removed by a later run (no signal handler: the process dies as it would without us)"
+        "removed by a later run (no signal handler: the process dies as it would without us)",
     )
 
 

@@ -21,66 +21,75 @@ from . import _data, _sources, _x509
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
     from types import ModuleType
-    from typing import Any
+    from typing import Any, Callable
 
-    from ._state import State
+    Note = Callable[[str, str], None]
 
 _ROOTS_ENV = "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"
 _cache: list[tuple[_sources.Decision, bytes | None]] = []  # (decision, its PEM), newest only
 
 
-def patch(state: State, grpc: ModuleType) -> None:
-    """Wrap ``grpc.ssl_channel_credentials`` (once) so no roots means the decision's roots."""
+def patch(
+    grpc: ModuleType, decision: Callable[[], _sources.Decision], note: Note, note_once: Note
+) -> None:
+    """Wrap ``grpc.ssl_channel_credentials`` (once) so no roots means the decision's roots.
+
+    ``decision`` returns the process's decision; ``note_once`` adds a step to the trace once.
+    """
     original = getattr(grpc, "ssl_channel_credentials", None)
     if original is None or getattr(original, "_pyoxidizer_ssl", False):
         return
 
     def ssl_channel_credentials(root_certificates: Any = None, *args: Any, **kwargs: Any) -> Any:
         if root_certificates is None:
-            root_certificates = roots(state)
+            root_certificates = roots(decision, note, note_once)
         return original(root_certificates, *args, **kwargs)
 
     ssl_channel_credentials.__doc__ = original.__doc__
     ssl_channel_credentials._pyoxidizer_ssl = True  # type: ignore[attr-defined]
     grpc.ssl_channel_credentials = ssl_channel_credentials  # type: ignore[attr-defined]
-    state.note(
+    note(
+        "grpc.patched",
         "grpc patched: ssl_channel_credentials() without roots gets the decision as PEM "
-        "(credentials made before this are unchanged)"
+        "(credentials made before this are unchanged)",
     )
 
 
-def roots(state: State) -> bytes | None:
+def roots(decision: Callable[[], _sources.Decision], note: Note, note_once: Note) -> bytes | None:
     """The decision (and extra CAs) as PEM for grpc; None leaves grpc's own. Never raises."""
     try:
         if os.environ.get(_ROOTS_ENV):
-            state.note_once(f"grpc: {_ROOTS_ENV} is set; grpc keeps the roots it names")
+            note_once("grpc.env_roots", f"grpc: {_ROOTS_ENV} is set; grpc keeps the roots it names")
             return None
-        decision = state.decision()
-        if _cache and _cache[0][0] is decision:
+        decided = decision()
+        if _cache and _cache[0][0] is decided:
             return _cache[0][1]
-        pem = _decision_pem(state, decision)
-        _cache[:] = [(decision, pem)]
+        pem = _decision_pem(decided, note)
+        _cache[:] = [(decided, pem)]
         return pem
     except Exception as exc:
-        state.note_once(f"grpc: building the roots failed ({exc!r}); grpc keeps its own roots")
+        note_once(
+            "grpc.failed", f"grpc: building the roots failed ({exc!r}); grpc keeps its own roots"
+        )
         return None
 
 
-def _decision_pem(state: State, decision: _sources.Decision) -> bytes | None:
+def _decision_pem(decision: _sources.Decision, note: Note) -> bytes | None:
     if decision.native:
-        state.note(
+        note(
+            "grpc.native",
             f"grpc: the decision ({decision.source or 'none'}) has no certificates to hand to "
-            "grpc; it keeps its own roots"
+            "grpc; it keeps its own roots",
         )
         return None
     texts: list[bytes] = []
     for path, data in decision.files:
         if data is None and path is not None:
-            data = _sources.read_bundle(path, "grpc: bundle", state.note)
+            data = _sources.read_bundle(path, "grpc: bundle", note)
         if data:
             texts.append(data)
     for directory in decision.dirs:
-        texts.extend(_hashed_certificates(directory, state))
+        texts.extend(_hashed_certificates(directory, note))
     texts.extend(pem.encode("ascii") for _, pem in _data.EXTRA_CA)
     seen: set[bytes] = set()
     out: list[str] = []
@@ -94,17 +103,17 @@ def _decision_pem(state: State, decision: _sources.Decision) -> bytes | None:
             if cert not in seen:
                 seen.add(cert)
                 out.append(_pem(cert))
-    state.note(f"grpc: {len(out)} root certificates from the decision ({decision.source})")
+    note("grpc.roots", f"grpc: {len(out)} root certificates from the decision ({decision.source})")
     return "".join(out).encode("ascii")
 
 
-def _hashed_certificates(directory: str, state: State) -> list[bytes]:
+def _hashed_certificates(directory: str, note: Note) -> list[bytes]:
     """The files of a hashed directory (XXXXXXXX.N) as read, in name order; unreadable skipped."""
     texts = []
     try:
         names = sorted(n for n in os.listdir(directory) if _x509.is_hash_name(n))
     except OSError as exc:
-        state.note(f"grpc: {directory!r}: {exc.strerror or exc}; skipped")
+        note("grpc.dir_unreadable", f"grpc: {directory!r}: {exc.strerror or exc}; skipped")
         return []
     for name in names:
         path = os.path.join(directory, name)
@@ -112,7 +121,7 @@ def _hashed_certificates(directory: str, state: State) -> list[bytes]:
             with open(path, "rb") as f:
                 texts.append(f.read(_sources.MAX_BUNDLE_BYTES))
         except OSError as exc:
-            state.note(f"grpc: {path!r}: {exc.strerror or exc}; skipped")
+            note("grpc.file_unreadable", f"grpc: {path!r}: {exc.strerror or exc}; skipped")
     return texts
 
 

@@ -37,7 +37,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
     from typing import Callable
 
-    Note = Callable[[str], None]
+    Note = Callable[[str, str], None]
 
 PREFIX = _cleanup.PREFIX
 _HIGH_FD = 512  # descriptors from here up are rarely reused by an app closing what it does not own
@@ -138,38 +138,50 @@ class PrivateDir:
         except OSError:
             info = None
         if info is None or (info.st_dev, info.st_ino) != self.ident:
-            note(f"private directory {self.path!r}: no longer ours; making a new one")
+            note(
+                "private_dir.lost",
+                f"private directory {self.path!r}: no longer ours; making a new one",
+            )
             _cleanup.forget(self)  # the number may be someone else's now: never touched again
             return False
         now = _platform.ids()
         if now != self.ids and not _platform.ids_settled():
             note(
+                "private_dir.ids_changed",
                 f"private directory {self.path!r}: the process's ids are temporarily changed "
                 f"(uid {now[0]}/{now[1]}, gid {now[2]}/{now[3]}); new contexts load "
                 "certificates per context; contexts made before fail closed where they need "
-                "it until the ids are back"
+                "it until the ids are back",
             )
             return False
         unchanged = info.st_nlink > 0 and info.st_mtime_ns == self.mtime
         if unchanged and now == self.ids:
             note(
+                "private_dir.unreadable",
                 f"private directory {self.path!r} can no longer be read through that path "
-                "(a sandbox such as Landlock, a chroot without /proc, or the like): new contexts "
-                "load certificates per context; contexts made before fail closed where they need it"
+                "(a sandbox such as Landlock, a chroot without /proc, or the like): new "
+                "contexts load certificates per context; contexts made before fail closed where "
+                "they need it",
             )
             return False
         if now != self.ids:
             note(
-                f"private directory {self.path!r}: the process now runs as uid {now[1]}; rebuilding"
+                "private_dir.new_user",
+                f"private directory {self.path!r}: the process now runs as uid {now[1]}; "
+                "rebuilding",
             )
         else:
-            note(f"private directory {self.path!r} was emptied or removed from outside; rebuilding")
+            note(
+                "private_dir.changed",
+                f"private directory {self.path!r} was emptied or removed from outside; rebuilding",
+            )
         if self.fd is not None and self.path == _fd_path(self.fd) and self._heal(note):
             return True
         note(
+            "private_dir.rebuild_failed",
             f"private directory {self.path!r}: rebuilding failed; contexts made before keep our "
             "own emptied directory, which trusts nothing new, and fail closed where they need "
-            "it; new contexts load certificates per context"
+            "it; new contexts load certificates per context",
         )
         return False
 
@@ -202,8 +214,9 @@ class PrivateDir:
         self.remember()
         _cleanup.remove_by_name(*old)
         note(
+            "private_dir.rebuilt",
             f"private directory rebuilt as {self.real_path!r} (uid {self.ids[1]}) "
-            f"behind {self.path!r}"
+            f"behind {self.path!r}",
         )
         return True
 
@@ -281,9 +294,10 @@ def create(files: list[tuple[str, bytes]], note: Note, prefix: str = PREFIX) -> 
     if not _platform.ids_settled():
         uid, euid, gid, egid = _platform.ids()
         note(
+            "private_dir.ids_unsettled",
             f"private directory: not made while the ids are temporarily changed or setuid "
             f"(uid {uid}/{euid}, gid {gid}/{egid}): it would belong to another user; loading "
-            "certificates per context instead (same trust, slower)"
+            "certificates per context instead (same trust, slower)",
         )
         return None
     for entry in _platform.TEMP_PARENTS:
@@ -294,13 +308,17 @@ def create(files: list[tuple[str, bytes]], note: Note, prefix: str = PREFIX) -> 
         try:
             made = _make_in(parent, files, prefix, note) if _BY_FD else _make_by_name(parent, files)
         except OSError as exc:
-            note(f"private directory: {parent!r} passed over: {exc.strerror or exc}")
+            note(
+                "private_dir.parent_refused",
+                f"private directory: {parent!r} passed over: {exc.strerror or exc}",
+            )
             continue
         _cleanup.register(made, note)
         return made
     note(
+        "private_dir.none",
         "no private temporary directory: loading certificates per context instead "
-        "(same trust, slower)"
+        "(same trust, slower)",
     )
     return None
 

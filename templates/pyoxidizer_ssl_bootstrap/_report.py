@@ -16,6 +16,10 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
 class Report:
     """What ``install()`` did and decided; ``trace`` lists every step in plain words.
 
+    ``steps`` holds the same steps as (key, words): the key is stable, dotted and lower-case
+    (``sources.env.file.unreadable``, ``decision.made``), for code and tests to match; the
+    words may change between versions.
+
     ``source`` is "env", "system", "certifi" or "truststore" (None when nothing usable was found
     or the bootstrap is disabled). ``origin`` is where the certificates come from; ``cafile`` and
     ``capath`` are what each SSLContext loads. Reading any of them makes the decision now if the
@@ -27,16 +31,18 @@ class Report:
         trace: list[str],
         disabled: bool,
         state: Callable[[], State | None],
-        note: Callable[[str], None],
+        note: Callable[[str, str], None],
+        steps: list[tuple[str, str]] | None = None,
     ) -> None:
         self.trace = trace
+        self.steps = steps if steps is not None else []
         self.disabled = disabled
         self._state = state
         self._note = note
 
-    def note(self, message: str) -> None:
+    def note(self, message: str, key: str = "app.note") -> None:
         """Add a step to the trace (and print it when PYOXIDIZER_SSL_DEBUG is set)."""
-        self._note(message)
+        self._note(key, message)
 
     def state(self) -> State | None:
         """Return the trust state (None when disabled)."""
@@ -89,6 +95,7 @@ class Report:
             "certificates": self.certificates,
             "disabled": self.disabled,
             "trace": list(self.trace),
+            "steps": [{"key": key, "message": message} for key, message in self.steps],
         }
 
     def __repr__(self) -> str:

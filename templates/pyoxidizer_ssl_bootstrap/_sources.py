@@ -20,7 +20,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
     from typing import Callable, Optional, Tuple
 
-    Note = Callable[[str], None]
+    Note = Callable[[str, str], None]
     EnvSetting = Tuple[Optional[str], Optional[str]]
 
 ENV_VARS = ("SSL_CERT_FILE", "SSL_CERT_DIR")
@@ -57,7 +57,10 @@ def read_env(exported: dict[str, str], note: Note) -> EnvSetting:
     """
     values = [os.environ.get(name) for name in ENV_VARS]
     if any(v is not None for v in values) and not _platform.env_is_trusted():
-        note("env: running setuid/setgid: SSL_CERT_FILE/SSL_CERT_DIR ignored, as OpenSSL does")
+        note(
+            "sources.env.setuid_ignored",
+            "env: running setuid/setgid: SSL_CERT_FILE/SSL_CERT_DIR ignored, as OpenSSL does",
+        )
         return (None, None)
     return (
         None if values[0] is None or values[0] == exported.get(ENV_VARS[0]) else values[0],
@@ -73,27 +76,41 @@ def read_bundle(path: str, label: str, note: Note) -> bytes | None:
     """
     try:
         if os.path.isdir(path):
-            note(f"{label} {path!r}: a directory, not a bundle file; skipped")
+            note(
+                f"sources.{label.split(':')[0]}.file.directory",
+                f"{label} {path!r}: a directory, not a bundle file; skipped",
+            )
             return None
         with open(path, "rb") as f:
             info = os.fstat(f.fileno())
             if not stat.S_ISREG(info.st_mode):
-                note(f"{label} {path!r}: not a regular file; skipped")
+                note(
+                    f"sources.{label.split(':')[0]}.file.not_regular",
+                    f"{label} {path!r}: not a regular file; skipped",
+                )
                 return None
             if info.st_size > MAX_BUNDLE_BYTES:
-                note(f"{label} {path!r}: over {MAX_BUNDLE_BYTES} bytes; skipped")
+                note(
+                    f"sources.{label.split(':')[0]}.file.too_big",
+                    f"{label} {path!r}: over {MAX_BUNDLE_BYTES} bytes; skipped",
+                )
                 return None
             data = f.read(info.st_size)
     except OSError as exc:
         reason = exc.strerror or exc.__class__.__name__
-        note(f"{label} {path!r}: {reason}; skipped")
+        note(
+            f"sources.{label.split(':')[0]}.file.unreadable", f"{label} {path!r}: {reason}; skipped"
+        )
         return None
     count = _x509.count_certificate_markers(data)
     if not count:
         what = "empty" if not data.strip() else "no PEM certificates in it"
-        note(f"{label} {path!r}: {what}; skipped")
+        note(
+            f"sources.{label.split(':')[0]}.file.no_certificates",
+            f"{label} {path!r}: {what}; skipped",
+        )
         return None
-    note(f"{label} {path!r}: {count} certificates")
+    note(f"sources.{label.split(':')[0]}.file.found", f"{label} {path!r}: {count} certificates")
     return data
 
 
@@ -113,7 +130,10 @@ def others_can_change(path: str) -> bool:
 
 def _changeable(path: str, label: str, note: Note) -> bool:
     if others_can_change(path):
-        note(f"{label} {path!r}: another user could change it; skipped")
+        note(
+            f"sources.{label.split(':')[0]}.changeable",
+            f"{label} {path!r}: another user could change it; skipped",
+        )
         return True
     return False
 
@@ -123,13 +143,22 @@ def hashed_dir(path: str, label: str, note: Note) -> int:
     try:
         names = [n for n in os.listdir(path) if _x509.is_hash_name(n)]
     except OSError as exc:
-        note(f"{label} {path!r}: {exc.strerror or exc}; skipped")
+        note(
+            f"sources.{label.split(':')[0]}.dir.unreadable",
+            f"{label} {path!r}: {exc.strerror or exc}; skipped",
+        )
         return 0
     if not any(os.path.isfile(os.path.join(path, n)) for n in names):
         what = "dangling hashed links" if names else "no XXXXXXXX.N hashed certificates"
-        note(f"{label} {path!r}: {what}; skipped")
+        note(
+            f"sources.{label.split(':')[0]}.dir.no_certificates",
+            f"{label} {path!r}: {what}; skipped",
+        )
         return 0
-    note(f"{label} {path!r}: {len(names)} hashed certificates")
+    note(
+        f"sources.{label.split(':')[0]}.dir.found",
+        f"{label} {path!r}: {len(names)} hashed certificates",
+    )
     return len(names)
 
 
@@ -141,7 +170,7 @@ def env(setting: EnvSetting, note: Note) -> Decision | None:
     """SSL_CERT_FILE / SSL_CERT_DIR exactly as set; None only when neither is set."""
     cafile, capath = setting
     if cafile is None and capath is None:
-        note("env: SSL_CERT_FILE and SSL_CERT_DIR are not set")
+        note("sources.env.unset", "env: SSL_CERT_FILE and SSL_CERT_DIR are not set")
         return None
     files: list[tuple[str | None, bytes | None]] = []
     dirs = []
@@ -152,8 +181,9 @@ def env(setting: EnvSetting, note: Note) -> Decision | None:
             dirs.append(path)
     if not files and not dirs:
         note(
+            "sources.env.unusable",
             "env: nothing usable; an explicit SSL_CERT_FILE/SSL_CERT_DIR is never widened "
-            "to other sources, so only extra CAs are trusted (TLS will fail otherwise)"
+            "to other sources, so only extra CAs are trusted (TLS will fail otherwise)",
         )
     return Decision("env", _env_origin(setting), files, dirs)
 
@@ -161,7 +191,7 @@ def env(setting: EnvSetting, note: Note) -> Decision | None:
 def system(setting: EnvSetting, note: Note) -> Decision | None:
     """OpenSSL's compiled-in paths if they hold certificates, else the first known distro store."""
     if _platform.NATIVE_STORE:
-        note("system: the operating system's certificate store")
+        note("sources.system.native", "system: the operating system's certificate store")
         return Decision("system", "the operating system's certificate store", native=True)
     import _ssl
 
@@ -184,7 +214,7 @@ def system(setting: EnvSetting, note: Note) -> Decision | None:
         usable = path != default_dir and not _changeable(path, label, note)
         if usable and hashed_dir(path, label, note):
             return Decision("system", path, dirs=[path])
-    note("system: no certificate store found on this host")
+    note("sources.system.none", "system: no certificate store found on this host")
     return None
 
 
@@ -192,21 +222,24 @@ def certifi(setting: EnvSetting, note: Note) -> Decision | None:
     """The Mozilla bundle embedded in the binary with certifi."""
     data = certifi_bundle(note)
     if not data:
-        note("certifi: the embedded bundle was not found")
+        note("sources.certifi.missing", "certifi: the embedded bundle was not found")
         return None
-    note(f"certifi: {_x509.count_certificate_markers(data)} certificates (embedded)")
+    note(
+        "sources.certifi.found",
+        f"certifi: {_x509.count_certificate_markers(data)} certificates (embedded)",
+    )
     return Decision("certifi", "certifi (embedded)", [(None, data)], certifi=True)
 
 
 def truststore(setting: EnvSetting, note: Note) -> Decision | None:
     """The OS verifier through the truststore package (Python 3.10+), when it is embedded."""
     if sys.version_info < (3, 10):
-        note("truststore: needs Python 3.10 or newer")
+        note("sources.truststore.python_too_old", "truststore: needs Python 3.10 or newer")
         return None
     import importlib.util
 
     if importlib.util.find_spec("truststore") is None:
-        note("truststore: not embedded in this binary")
+        note("sources.truststore.missing", "truststore: not embedded in this binary")
         return None
     return Decision("truststore", "the OS verifier via truststore", native=True)
 
@@ -226,16 +259,20 @@ def decide(trust: tuple[str, ...], setting: EnvSetting, note: Note) -> Decision:
             decision = SOURCES[name](setting, note)
         except Exception as exc:
             if name == "env":  # strict: a fault never widens trust to the next source
-                note(f"env: failed ({exc!r}); nothing trusted from it, no other source tried")
+                note(
+                    "sources.env.failed",
+                    f"env: failed ({exc!r}); nothing trusted from it, no other source tried",
+                )
                 return Decision("env", _env_origin(setting))
-            note(f"{name}: failed ({exc!r}); trying the next source")
+            note(f"sources.{name}.failed", f"{name}: failed ({exc!r}); trying the next source")
             decision = None
         if decision is not None:
-            note(f"decision: {decision.source} ({decision.origin})")
+            note("decision.made", f"decision: {decision.source} ({decision.origin})")
             return decision
     note(
+        "decision.none",
         "decision: no usable trust source; OpenSSL's compiled-in defaults stay in force "
-        "and verification stays on"
+        "and verification stays on",
     )
     return Decision(None, None, native=True)
 
@@ -259,7 +296,10 @@ def certifi_bundle(note: Note | None = None) -> bytes | None:
     loader = spec.loader
     if spec.origin and spec.has_location and others_can_change(os.path.dirname(spec.origin)):
         if note is not None:  # e.g. a certifi/ in a shared directory on sys.path
-            note(f"certifi: {spec.origin!r}: another user could change it; not used")
+            note(
+                "sources.certifi.changeable",
+                f"certifi: {spec.origin!r}: another user could change it; not used",
+            )
         return None
     attempts: list[tuple[str, Callable[[], bytes]]] = []
     if spec.origin and spec.has_location:
@@ -276,7 +316,9 @@ def certifi_bundle(note: Note | None = None) -> bytes | None:
             data = attempt()
         except Exception as exc:
             if note is not None:
-                note(f"certifi: cacert.pem through the {how}: {exc!r}")
+                note(
+                    "sources.certifi.read_failed", f"certifi: cacert.pem through the {how}: {exc!r}"
+                )
             continue
         if data:
             return data

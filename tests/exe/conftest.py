@@ -43,9 +43,9 @@ def linkable(request: pytest.FixtureRequest) -> Distribution:
 
 
 @pytest.fixture(scope="session")
-def exe_home(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """HOME for pyoxidizer: its distribution cache is shared by every build in the session."""
-    return str(tmp_path_factory.mktemp("exe-home"))
+def exe_home(pyoxidizer_home: str) -> str:
+    """The exe layer's name for pyoxidizer_home (tests/conftest.py)."""
+    return pyoxidizer_home
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from support.exe import Rust, copy_example, pyoxidizer_ssl_build
 
 RUST_MISSING = "Rust is missing: no cargo/rustc on PATH"
 NO_CRATES = "cargo could not fetch crates (pyembed and its dependencies) from crates.io"
-NO_MANAGED_RUST = "pyoxidizer could not download its own Rust toolchain; build with --system-rust"
+NO_MANAGED_RUST = "build with --system-rust to use the cargo and rustc on PATH"
 
 
 @pytest.mark.parametrize(

@@ -13,16 +13,14 @@ from pathlib import Path
 import pytest
 
 from support.env import clean_env
-from support.layouts import LAYOUTS, require_namespaces, run_in_layout
+from support.layouts import LAYOUTS, run_in_layout
 
 # Distros whose store python-build-standalone's OpenSSL does not find by itself.
 STORE_LAYOUTS = ("rhel7", "fedora43", "opensuse", "sles-hashed-only", "nixos", "freebsd")
 VERIFY_FAILED = "CERTIFICATE_VERIFY_FAILED"
 
 
-@pytest.fixture(autouse=True)
-def _namespaces() -> None:
-    require_namespaces()
+pytestmark = pytest.mark.usefixtures("namespaces")
 
 
 def run_binary(

@@ -5,27 +5,20 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-import certifi
 import pytest
 
 from pyoxidizer_ssl import adopt, cli
+from pyoxidizer_ssl import render as render_mod
 from support.certs import self_signed
+from support.commands import pyoxidizer_ssl
 from support.env import clean_env
 
 
 def _cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pyoxidizer_ssl", *args],
-        cwd=cwd,
-        env=clean_env(str(cwd), **env),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    return pyoxidizer_ssl(*args, cwd=cwd, env=clean_env(str(cwd), **env), timeout=120)
 
 
 def test_help_teaches(tmp_path):
@@ -46,8 +39,10 @@ def test_render_default_out(tmp_path):
         "__init__.py",
         "_cleanup.py",
         "_data.py",
+        "_export.py",
         "_grpc.py",
         "_patches.py",
+        "_plan.py",
         "_platform.py",
         "_private_dir.py",
         "_report.py",
@@ -100,6 +95,11 @@ def test_doctor_with_certifi_only(tmp_path):
     report = json.loads(proc.stdout)
     assert proc.returncode == 0 and report["source"] == "certifi"
     assert report["certificates"] > 100 and report["capath"]
+    steps = report["steps"]  # the trace as data: a stable key beside each step's words
+    assert [step["message"] for step in steps] == report["trace"]
+    keys = [step["key"] for step in steps]
+    assert "sources.certifi.found" in keys and "plan.private_dir" in keys
+    assert keys.count("decision.made") == 1
 
 
 NASTY_NAME = "q'uo\"te\\back\nnew é {{ x }} {% if %}.pem"
@@ -153,7 +153,13 @@ def test_explicit_config_is_honoured_with_project(tmp_path):
     assert "TRUST = ('env', 'system', 'certifi')" in init.read_text()
 
 
-@pytest.mark.parametrize("error", [RuntimeError("boom"), ValueError("boom"), KeyError("k")])
+# A ValueError in the house format is still a bug: the words never choose the exit code.
+HOUSE_FORMAT_BUG = ValueError("--out: invalid directory 'x'; must be one you can write")
+
+
+@pytest.mark.parametrize(
+    "error", [RuntimeError("boom"), ValueError("boom"), KeyError("k"), HOUSE_FORMAT_BUG]
+)
 def test_internal_error_is_not_a_usage_error(error, tmp_path, monkeypatch, capsys):
     def broken(config, out):
         raise error
@@ -172,6 +178,148 @@ def test_internal_error_is_not_a_usage_error(error, tmp_path, monkeypatch, capsy
     assert "Traceback (most recent call last)" in capsys.readouterr().err
 
 
+T = "tool.pyoxidizer-ssl"
+SOURCES = "'env', 'system', 'certifi', 'truststore'"
+BUG = (
+    "; this is a bug in pyoxidizer-ssl, please report it (set PYOXIDIZER_SSL_TRACEBACK=1 to print "
+    "where it happened)"
+)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """``pyoxidizer-ssl argv`` run in a directory holding ``files`` ({tmp} is that directory),
+    with ``env`` set and the package version ``version``: exit ``code``, stderr ``message``."""
+
+    argv: tuple[str, ...]
+    code: int
+    message: str
+    files: tuple[tuple[str, str], ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    version: str | None = None
+
+
+FAILURES = {
+    "config table": Failure(
+        ("render",),
+        2,
+        f"render: error: {T}: invalid trust entry 'sytem'; must be one of {SOURCES}",
+        files=(("pyproject.toml", '[tool.pyoxidizer-ssl]\ntrust = ["sytem"]\n'),),
+    ),
+    "config key": Failure(
+        ("doctor",),
+        2,
+        f"doctor: error: {T}: invalid key 'trsut'; must be one of 'trust', 'extra_ca', "
+        "'export_env', 'python_version', 'grpc'; remove or rename it",
+        files=(("pyproject.toml", '[tool.pyoxidizer-ssl]\ntrsut = ["env"]\n'),),
+    ),
+    "flag --trust": Failure(
+        ("render", "--trust", ""),
+        2,
+        f"render: error: --trust: invalid trust []; must be a non-empty list of sources from "
+        f"{SOURCES}",
+    ),
+    "flag --python-version": Failure(
+        ("render", "--python-version", "3.7"),
+        2,
+        "render: error: --python-version: invalid python_version '3.7'; must be a CPython "
+        "version like '3.10' (3.8 to 3.13)",
+    ),
+    "extra_ca check": Failure(
+        ("render", "--extra-ca", "corp.pem"),
+        2,
+        "render: error: --extra-ca: invalid extra_ca '{tmp}/corp.pem'; file not found; must be "
+        "a readable PEM file of CA certificates",
+    ),
+    "render --out": Failure(
+        ("render", "--out", "file/out"),
+        2,
+        "render: error: --out: invalid output directory 'file/out'; cannot write it (Not a "
+        "directory); pass a directory you can write",
+        files=(("file", ""),),
+    ),
+    "build --project": Failure(
+        ("build",),
+        2,
+        "build: error: --project: invalid project '.'; it has no pyoxidizer.bzl; pass the "
+        "directory of your PyOxidizer project",
+    ),
+    "build --distribution": Failure(
+        ("build", "--distribution", "cpython.tar.zst"),
+        2,
+        "build: error: --distribution: invalid archive 'cpython.tar.zst'; file not found; pass "
+        "a python-build-standalone .tar.zst archive",
+        files=(("pyoxidizer.bzl", ""),),
+    ),
+    "build --cargo-target-dir": Failure(
+        ("build", "--cargo-target-dir", "target"),
+        2,
+        "build: error: --cargo-target-dir: invalid use with 'target'; it needs --system-rust "
+        "(pyoxidizer's own Rust ignores it)",
+        files=(("pyoxidizer.bzl", ""),),
+    ),
+    "build --system-rust": Failure(
+        ("build", "--system-rust"),
+        2,
+        "build: error: --system-rust: invalid environment; no cargo/rustc on PATH; install Rust "
+        "(https://rustup.rs) and put ~/.cargo/bin on PATH",
+        files=(("pyoxidizer.bzl", ""),),
+        env=(("PATH", "{tmp}/no-rust"),),
+    ),
+    "init --project": Failure(
+        ("init", "--project", "nope"),
+        2,
+        "init: error: --project: invalid project 'nope'; no such directory; pass the directory "
+        "of your PyOxidizer project",
+    ),
+    "doctor --python": Failure(
+        ("doctor", "--python", "nope/python"),
+        2,
+        "doctor: error: --python: invalid interpreter 'nope/python'; it cannot be run (No such "
+        "file or directory); pass a Python 3.8+ executable",
+    ),
+    "doctor check cannot run": Failure(
+        ("doctor", "--python", "/bin/false"),
+        3,
+        "doctor: error: the check interpreter '/bin/false' failed (exit 1): no output",
+    ),
+    "render invariant": Failure(
+        ("render",),
+        70,
+        "render: internal error: ValueError: render: invalid header text '0.1.0 beta'" + BUG,
+        version="0.1.0 beta",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", FAILURES)
+def test_failure_exit_code_and_exact_message(name, tmp_path, monkeypatch, capsys):
+    """The exit code follows the error's class: the same words in a bug exit 70, not 2."""
+    case = FAILURES[name]
+    for file, text in case.files:
+        (tmp_path / file).write_text(text)
+    for key, value in case.env:
+        monkeypatch.setenv(key, value.format(tmp=tmp_path))
+    monkeypatch.delenv("PYOXIDIZER_SYSTEM_RUST", raising=False)  # build must stop at the check
+    monkeypatch.delenv(cli.TRACEBACK_VARIABLE, raising=False)
+    if case.version is not None:
+        monkeypatch.setattr(render_mod, "_version", lambda: case.version)
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(list(case.argv))
+    out, err = capsys.readouterr()
+    assert (code, err) == (case.code, f"pyoxidizer-ssl {case.message.format(tmp=tmp_path)}\n")
+    assert out == ""
+
+
+def test_argparse_mistakes_exit_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["render", "--bogus"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "pyoxidizer-ssl: error: unrecognized arguments: --bogus"
+    )
+
+
 def test_doctor_check_that_cannot_run_is_a_message_not_a_traceback(tmp_path):
     proc = _cli("doctor", "--python", shutil.which("false") or "/bin/false", cwd=tmp_path)
     assert proc.returncode == 3 and proc.stdout == ""
@@ -188,24 +336,62 @@ def test_doctor_check_that_cannot_run_is_a_message_not_a_traceback(tmp_path):
 
 def test_doctor_says_the_answer_comes_from_this_shell(tmp_path):
     """With SSL_CERT_FILE set, doctor counts its certificates and shows the run without it."""
-    bundle = Path(certifi.where())
-    count = bundle.read_bytes().count(b"-----BEGIN CERTIFICATE-----")
+    bundle = tmp_path / "one.pem"
+    bundle.write_bytes(self_signed("Shell Root"))
     args = ("doctor", "--trust", "env,certifi")
     proc = _cli(*args, "--json", cwd=tmp_path, SSL_CERT_FILE=str(bundle))
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["source"] == "env"
-    assert report["env_certificates"] == {"SSL_CERT_FILE": count}
+    assert report["env_certificates"] == {"SSL_CERT_FILE": 1}
     assert report["shell_env"] == {"SSL_CERT_FILE": str(bundle)}
     assert report["without_env"]["source"] == "certifi"
+    certifi_count = report["without_env"]["certificates"]
+    assert certifi_count > 1
     human = _cli(*args, cwd=tmp_path, SSL_CERT_FILE=str(bundle)).stdout.splitlines()
-    assert f"certificates: {count} in SSL_CERT_FILE" in human
+    assert human[:3] == [
+        f"trust: env (SSL_CERT_FILE={bundle}), 1 certificate in SSL_CERT_FILE",
+        f"cafile: {bundle}",
+        "capath: -",
+    ]
     assert (
-        "note: this answer comes from this shell's SSL_CERT_FILE; started without them, the "
-        f"binary would trust: certifi (certifi (embedded)), {count} certificates"
+        "note: this answer comes from this shell's SSL_CERT_FILE; started without it, the "
+        f"binary would trust: certifi (embedded), {certifi_count} certificates"
     ) in human
     plain = json.loads(_cli(*args, "--json", cwd=tmp_path).stdout)
     assert "shell_env" not in plain and "env_certificates" not in plain
+
+
+def test_doctor_speaks_of_what_the_binary_would_do(tmp_path):
+    """The private directory is where the binary would make its own, never doctor's descriptor;
+    source and origin are said once; --json keeps the report's keys and values as they are."""
+    shm = tmp_path / "shm"
+    shm.mkdir(mode=0o700)
+    args = ("doctor", "--trust", "certifi")
+    report = json.loads(_cli(*args, "--json", cwd=tmp_path, TMPDIR=str(shm)).stdout)
+    assert sorted(report) == [
+        "cafile",
+        "capath",
+        "certificates",
+        "disabled",
+        "origin",
+        "source",
+        "steps",
+        "stock_binary",
+        "trace",
+        "usable",
+    ]
+    assert (report["source"], report["origin"]) == ("certifi", "certifi (embedded)")
+    assert report["capath"].startswith("/proc/self/fd/")  # what doctor's own child loaded
+    proc = _cli(*args, cwd=tmp_path, TMPDIR=str(shm))
+    assert proc.returncode == 0, proc.stderr
+    human = proc.stdout.splitlines()
+    assert human[:3] == [
+        f"trust: certifi (embedded), {report['certificates']} certificates",
+        "cafile: -",
+        f"capath: a private directory in {shm} (each run of the binary makes its own)",
+    ]
+    assert "/proc/self/fd" not in "\n".join(human[: human.index("trace:")])
 
 
 def test_init_without_pyoxidizer_bzl_says_so(tmp_path):
@@ -256,3 +442,12 @@ def test_init_on_a_config_it_cannot_edit(tmp_path):
         "pyoxidizer-ssl init: error: init: invalid pyoxidizer.bzl 'pyoxidizer.bzl'; it calls no "
         "DIST.to_python_executable()"
     )
+
+
+def test_readme_quick_start_is_the_starter_config():
+    """The README's quick-start config is what `init --write` creates, so the build that links
+    the starter (tests/exe/test_first_build.py) proves both."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start = readme.index("```starlark\n# myproject/pyoxidizer.bzl")
+    block = readme[start : readme.index("```\n", start + 3)].split("\n", 2)[2]
+    assert block == adopt.starter("myapp").split("\n", 3)[3]

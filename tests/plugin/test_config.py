@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pyoxidizer_ssl import config
+from pyoxidizer_ssl.errors import UsageError, exit_code
 
 T = "tool.pyoxidizer-ssl"
 SOURCES = "'env', 'system', 'certifi', 'truststore'"
@@ -47,9 +48,10 @@ BAD = [
 
 @pytest.mark.parametrize(("raw", "message"), BAD, ids=[m.split(";")[0] for _, m in BAD])
 def test_bad_values_have_exact_messages(raw, message):
-    with pytest.raises(config.ConfigError) as err:
+    with pytest.raises(UsageError) as err:
         config.validate(raw, Path("/base"))
     assert str(err.value) == message
+    assert exit_code(err.value) == 2
 
 
 def test_defaults():

@@ -11,8 +11,11 @@ import pytest
 import trustme
 from cryptography import x509 as cx
 from cryptography.hazmat.primitives import serialization
+from cryptography.x509.name import _ASN1Type
+from cryptography.x509.oid import NameOID
 
 from pyoxidizer_ssl import extra_ca
+from pyoxidizer_ssl.errors import UsageError, exit_code
 from support.certs import self_signed
 from support.env import clean_env, honour_file_modes
 
@@ -27,8 +30,10 @@ def _ca(days_valid: float, tmp_path: Path, name: str = "ca.pem") -> Path:
 
 
 def _error(path: Path) -> str:
-    with pytest.raises(ValueError) as err:
+    """The message of the user's mistake in ``path``: a UsageError (exit 2), never a bug."""
+    with pytest.raises(UsageError) as err:
         extra_ca.load_extra_ca((path,), W)
+    assert exit_code(err.value) == 2
     return str(err.value)
 
 
@@ -121,6 +126,17 @@ def test_leaf(tmp_path):
         f"{W}: invalid extra_ca {str(path)!r} (trustme v{trustme.__version__}); "
         "it is not a CA certificate (basicConstraints CA:FALSE or absent); "
         "pass the issuing root, not a leaf"
+    )
+
+
+def test_leaf_named_in_bmpstring_reads_as_text(tmp_path):
+    """A BMPString (UCS-2) common name, as Windows CAs write them, is shown as its text."""
+    name = cx.Name([cx.NameAttribute(NameOID.COMMON_NAME, "Ünïcode Leaf", _ASN1Type.BMPString)])
+    path = tmp_path / "leaf.pem"
+    path.write_bytes(self_signed(name, ca=False))
+    assert _error(path) == (
+        f"{W}: invalid extra_ca {str(path)!r} (Ünïcode Leaf); it is not a CA certificate "
+        "(basicConstraints CA:FALSE or absent); pass the issuing root, not a leaf"
     )
 
 

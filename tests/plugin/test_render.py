@@ -129,3 +129,21 @@ def test_render_replaces_stale_files(tmp_path):
     (package / "stale.py").write_text("x = 1\n")
     render.render(config.validate({}, tmp_path), tmp_path)
     assert not (package / "stale.py").exists()
+
+
+def test_runtime_constants_are_the_runtimes_own(render_bootstrap, tmp_path):
+    """doctor reads the runtime's ENV_VARS from its source; a fresh interpreter that imports
+    the rendered runtime sees the same value."""
+    from pyoxidizer_ssl import doctor
+    from support.env import run_python
+
+    code = (
+        f"import sys; sys.path.insert(0, {str(render_bootstrap())!r})\n"
+        "from pyoxidizer_ssl_bootstrap import _sources; print(repr(_sources.ENV_VARS))"
+    )
+    proc = run_python(code, clean_env(str(tmp_path)))
+    assert proc.returncode == 0, proc.stderr
+    assert ast.literal_eval(proc.stdout) == doctor.ENV_VARIABLES
+    assert render.runtime_constant("_sources.py", "ENV_VARS") == doctor.ENV_VARIABLES
+    with pytest.raises(LookupError, match=r"_sources\.py defines no constant NO_SUCH_NAME"):
+        render.runtime_constant("_sources.py", "NO_SUCH_NAME")

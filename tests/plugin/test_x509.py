@@ -90,6 +90,64 @@ def test_cert_info_tells_leaf_from_ca():
     assert not info.is_ca and info.subject == "leaf"
 
 
+ASN1 = cx.name._ASN1Type
+NAME = "Ünïcode Root"
+WIDE = "Ünïcode \U0001d54c Root"  # a character past the BMP: four bytes in UCS-4
+
+
+def _latin1_t61(common_name: str) -> bytes:
+    """A CA whose common name is a T61String in Latin-1, as old CAs wrote it (and OpenSSL reads
+    it). cryptography writes T61String as UTF-8, so the certificate is built with an ASCII name
+    of the same length and the Latin-1 bytes then put in its place, in subject and issuer alike:
+    the DER stays well-formed; the signature no longer matches, which nothing here reads."""
+    raw = common_name.encode("latin-1")
+    stand_in = "x" * len(raw)
+    name = cx.Name([cx.NameAttribute(NameOID.COMMON_NAME, stand_in, ASN1.T61String)])
+    ((_, der),) = x509.pem_blocks(self_signed(name))
+    marker = bytes([0x14, len(raw)]) + stand_in.encode()
+    assert der.count(marker) == 2  # issuer and subject
+    return certinfo.der_to_pem(der.replace(marker, bytes([0x14, len(raw)]) + raw))
+
+
+def _named(common_name: str, string_type: ASN1) -> bytes:
+    """PEM of a CA whose common name has ``string_type``."""
+    if string_type is ASN1.T61String:
+        return _latin1_t61(common_name)
+    return self_signed(cx.Name([cx.NameAttribute(NameOID.COMMON_NAME, common_name, string_type)]))
+
+
+NON_UTF8 = [
+    (ASN1.BMPString, NAME),  # UCS-2
+    (ASN1.UniversalString, WIDE),  # UCS-4
+    (ASN1.T61String, NAME),  # Latin-1, as OpenSSL reads it
+]
+
+
+def _openssl_common_name(pem: bytes) -> str:
+    out = subprocess.run(
+        ["openssl", "x509", "-noout", "-subject", "-nameopt", "utf8,-esc_msb,sep_multiline,sname"],
+        env=clean_env("/nonexistent"),
+        input=pem,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    (line,) = [line.strip() for line in out.splitlines() if line.strip().startswith("CN=")]
+    return line[len("CN=") :]
+
+
+@pytest.mark.parametrize(
+    ("string_type", "common_name"), NON_UTF8, ids=["bmpstring", "universalstring", "t61string"]
+)
+def test_non_utf8_names_read_as_openssl_reads_them(string_type, common_name):
+    """The name in extra_ca messages is the text, not UTF-8 guessed from UCS-2 bytes."""
+    pem = _named(common_name, string_type)
+    ((_, der),) = x509.pem_blocks(pem)
+    info = certinfo.cert_info(der)
+    assert info.subject == common_name == _openssl_common_name(pem)
+    assert [info.subject_hash] == _openssl_hashes([pem])
+    assert info.is_ca
+
+
 def test_pem_blocks_skips_other_blocks_and_keeps_trusted_certificates():
     """A real TRUSTED CERTIFICATE (openssl -trustout: the certificate, then its X509_CERT_AUX
     trailer with the trust settings) hashes like the plain certificate, as OpenSSL does."""

@@ -32,13 +32,31 @@ def runtime(render_bootstrap: Callable[..., Path]) -> Iterator[ModuleType]:
 
 
 class Trace(list[str]):
-    """Collects what the runtime notes; ``has(text)`` is True if any step contains it."""
+    """Collects what the runtime notes: the words (the list itself) and ``steps``, (key, words).
 
-    def __call__(self, message: str) -> None:
+    Tests match a decision by its key (``step(key)``); ``has(text)`` is for where the words
+    themselves are the point (a path or an error named to the reader).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.steps: list[tuple[str, str]] = []
+
+    def __call__(self, key: str, message: str) -> None:
+        self.steps.append((key, message))
         self.append(message)
 
     def has(self, text: str) -> bool:
         return any(text in step for step in self)
+
+    def step_keys(self) -> list[str]:
+        return [key for key, _ in self.steps]
+
+    def step(self, key: str) -> str:
+        """The words of the first step with ``key``; fails the test when there is none."""
+        found = [message for k, message in self.steps if k == key]
+        assert found, f"no step {key!r} in {self.steps}"
+        return found[0]
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from pyoxidizer_ssl import x509
 from support.env import CERTIFI_PARENT, clean_env
-from support.layouts import require_namespaces, run_in_layout
+from support.layouts import run_in_layout
 
 # Run under umask 0, so that the modes below are the bootstrap's own, not the umask's.
 _INSPECT = """
@@ -47,9 +47,7 @@ def _inspect(work: Path, home: str, bundle_pem: bytes, boot: Path) -> dict:
     return json.loads(proc.stdout.split("RESULT ", 1)[1])
 
 
-@pytest.fixture(autouse=True)
-def _namespaces() -> None:
-    require_namespaces()
+pytestmark = pytest.mark.usefixtures("namespaces")
 
 
 def test_trust_location_holds_exactly_certifi(tmp_path, home, bundle_pem, render_bootstrap):

@@ -23,7 +23,8 @@ import trustme
 
 from support.clients import CLIENTS, SERVER
 from support.env import clean_env, need
-from support.layouts import code_in_layout, request_in_layout, require_namespaces
+from support.layouts import code_in_layout, request_in_layout
+from support.steps import keys, step, steps
 from support.tls import GRPC_METHOD, grpc_server, wss_server
 
 # The oldest and newest pip supported: 22.3 is the first for Python 3.11 (and loads certifi with
@@ -32,9 +33,7 @@ PIP_VERSIONS = ("22.3.1", "26.3")
 CASES = [c for c in sorted(CLIENTS) if c != "pip"] + [f"pip=={v}" for v in PIP_VERSIONS]
 
 
-@pytest.fixture(autouse=True)
-def _namespaces() -> None:
-    require_namespaces()
+pytestmark = pytest.mark.usefixtures("namespaces")
 
 
 @pytest.fixture(scope="session")
@@ -137,6 +136,7 @@ def call(credentials):
 OUT["default"] = call(grpc.ssl_channel_credentials())
 OUT["explicit"] = call(grpc.ssl_channel_credentials(root_certificates={explicit!r}))
 OUT["trace"] = report.trace
+OUT["steps"] = report.steps
 """
 
 
@@ -156,7 +156,7 @@ def test_grpc_default_roots_are_the_decision_explicit_roots_untouched(
     out = _grpc_calls(layout, tmp_path, home, urls, bundle_pem, render_bootstrap(), corp)
     assert out["default"] == "hi", out
     assert out["explicit"] == "verify failed", out
-    assert any(line.startswith("grpc: ") and "root certificates" in line for line in out["trace"])
+    assert keys(out).count("grpc.roots") == 1
 
 
 def test_grpc_switch_off_and_grpcs_own_setting_leave_grpc_alone(
@@ -169,7 +169,7 @@ def test_grpc_switch_off_and_grpcs_own_setting_leave_grpc_alone(
         "rhel7", tmp_path / "off", home, urls, bundle_pem, render_bootstrap(grpc=False), pem
     )
     assert off["default"] == "verify failed" and off["explicit"] == "hi", off
-    assert not any("grpc" in line for line in off["trace"]), off["trace"]
+    assert not [key for key in keys(off) if key.startswith("grpc.")], off["steps"]
     other = tmp_path / "other.pem"
     other.write_bytes(
         bundle_pem.split(b"-----END CERTIFICATE-----")[0] + b"-----END CERTIFICATE-----\n"
@@ -185,7 +185,7 @@ def test_grpc_switch_off_and_grpcs_own_setting_leave_grpc_alone(
         GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(other),
     )
     assert own["default"] == "verify failed" and own["explicit"] == "hi", own
-    assert any("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH is set" in line for line in own["trace"])
+    assert "grpc.env_roots" in keys(own) and "grpc.roots" not in keys(own)
 
 
 _LATE_INSTALL = """
@@ -195,6 +195,7 @@ import pyoxidizer_ssl_bootstrap
 report = pyoxidizer_ssl_bootstrap.install()
 OUT["pip"] = pip_requests.get(URL, timeout=10).status_code
 OUT["trace"] = report.trace
+OUT["steps"] = report.steps
 """
 
 
@@ -207,8 +208,8 @@ def test_late_install_patches_vendored_certifi_and_names_early_clients(
     boot = render_bootstrap()
     out = code_in_layout("rhel7", tmp_path, home, server, bundle_pem, boot, _LATE_INSTALL)
     assert out["pip"] == 200, out
-    trace = "\n".join(out["trace"])
-    assert "pip._vendor.certifi was imported before install(); patching it now" in trace
-    early = next(line for line in out["trace"] if line.startswith("imported before install()"))
+    patched_now = [words.split()[0] for words in steps(out, "start.patch_imported")]
+    assert "pip._vendor.certifi" in patched_now
+    early = step(out, "start.early_clients")  # the words name the clients: they are the point
     for name in ("aiohttp", "httpx", "pip._vendor.requests"):
         assert name in early, early

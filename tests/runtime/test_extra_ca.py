@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from support.layouts import LAYOUTS, request_in_layout, require_namespaces
+from support.layouts import LAYOUTS, request_in_layout
+from support.steps import step
 
 CASES = [(name, "urllib") for name in sorted(LAYOUTS)]  # every layout, one client
 
 
-@pytest.fixture(autouse=True)
-def _namespaces() -> None:
-    require_namespaces()
+pytestmark = pytest.mark.usefixtures("namespaces")
 
 
 @pytest.mark.parametrize(("name", "client"), CASES)
@@ -32,4 +31,4 @@ def test_extra_ca_in_every_layout_and_client(
         name, tmp_path / "b", home, corp_server, bundle_pem, boot, client=client
     )
     assert ours.get("status") == 200, ours
-    assert "extra CAs: 1 added to every context" in ours["trace"]
+    assert step(ours, "plan.extra_ca") == "extra CAs: 1 added to every context"

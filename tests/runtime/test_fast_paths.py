@@ -22,7 +22,7 @@ import trustme
 
 from support.env import CERTIFI_PARENT, clean_env
 from support.layouts import RHEL_BUNDLE, require_namespaces, run_in_layout
-from support.tls import serve
+from support.tls import port_of, serve
 
 CHECK = """
 import json, os, socket, ssl, sys
@@ -88,7 +88,7 @@ def servers(tmp_path_factory):
                 pems = pems[:1]  # the server sends only its leaf
             ctx = _server_context(pems, cert.private_key_pem.bytes(), tmp, name)
             url = stack.enter_context(serve(ctx))
-            ports[name] = int(url.rsplit(":", 1)[1].strip("/"))
+            ports[name] = port_of(url)
         yield ports, bundle
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from support.env import clean_env, honour_file_modes
-from support.layouts import RHEL_BUNDLE, Layout, code_in_layout, require_namespaces
+from support.layouts import RHEL_BUNDLE, Layout, code_in_layout
+from support.steps import keys, step, steps
 
 INSTALL = """
 import pyoxidizer_ssl_bootstrap
@@ -16,12 +17,11 @@ REPORT = """
 OUT["source"] = report.source
 OUT["usable"] = report.usable
 OUT["trace"] = report.trace
+OUT["steps"] = report.steps
 """
 
 
-@pytest.fixture(autouse=True)
-def _namespaces() -> None:
-    require_namespaces()
+pytestmark = pytest.mark.usefixtures("namespaces")
 
 
 @pytest.fixture
@@ -42,24 +42,25 @@ def run(tmp_path, home, server, bundle_pem, render_bootstrap):
     return _run
 
 
-def _trace(result):
-    return "\n".join(result["trace"])
+def _strict(result):
+    """The env decision stood alone: nothing usable, and no other source was tried."""
+    assert "sources.env.unusable" in keys(result)
+    assert not [key for key in keys(result) if key.startswith(("sources.system", "sources.cert"))]
 
 
 ENV_FILE_CASES = {
-    "missing": ("/nonexistent.pem", "", "'/nonexistent.pem': No such file or directory; skipped"),
-    "directory": ("/etc/pki", "", "'/etc/pki': a directory, not a bundle file; skipped"),
-    "empty": ("/tmp/empty.pem", "", "'/tmp/empty.pem': empty; skipped"),
-    "garbage": ("/tmp/garbage.pem", "xx", "'/tmp/garbage.pem': no PEM certificates in it; skipped"),
+    "missing": ("/nonexistent.pem", "", "sources.env.file.unreadable"),
+    "directory": ("/etc/pki", "", "sources.env.file.directory"),
+    "empty": ("/tmp/empty.pem", "", "sources.env.file.no_certificates"),
+    "garbage": ("/tmp/garbage.pem", "xx", "sources.env.file.no_certificates"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(ENV_FILE_CASES))
 def test_bad_ssl_cert_file_is_strict(case, run, home, tmp_path):
-    path, content, message = ENV_FILE_CASES[case]
+    path, content, key = ENV_FILE_CASES[case]
     if path.startswith("/tmp/"):
         path = str(tmp_path / path[5:])
-        message = message.replace(f"/tmp/{path.rsplit('/', 1)[1]}", path)
         with open(path, "w") as f:
             f.write(content)
     result = run(
@@ -69,8 +70,8 @@ def test_bad_ssl_cert_file_is_strict(case, run, home, tmp_path):
     )
     assert result["tls"] == "unable to get local issuer certificate"
     assert (result["source"], result["usable"]) == ("env", False)
-    assert f"env: SSL_CERT_FILE {message}" in _trace(result)
-    assert "never widened" in _trace(result)
+    assert repr(path) in step(result, key)
+    _strict(result)
 
 
 def test_unreadable_ssl_cert_file(run, home, tmp_path, ca):
@@ -84,17 +85,20 @@ def test_unreadable_ssl_cert_file(run, home, tmp_path, ca):
         prefix=honour_file_modes([]),
     )
     assert result["tls"] == "unable to get local issuer certificate"
-    assert f"env: SSL_CERT_FILE '{path}': Permission denied; skipped" in _trace(result)
+    assert step(result, "sources.env.file.unreadable").endswith(
+        f"'{path}': Permission denied; skipped"
+    )
+    _strict(result)
 
 
 @pytest.mark.parametrize(
-    ("kind", "message"),
+    ("kind", "key"),
     [
-        ("empty", "no XXXXXXXX.N hashed certificates; skipped"),
-        ("missing", "No such file or directory; skipped"),
+        ("empty", "sources.env.dir.no_certificates"),
+        ("missing", "sources.env.dir.unreadable"),
     ],
 )
-def test_bad_ssl_cert_dir(kind, message, run, home, tmp_path):
+def test_bad_ssl_cert_dir(kind, key, run, home, tmp_path):
     path = tmp_path / "certs"
     if kind == "empty":
         path.mkdir()
@@ -104,7 +108,8 @@ def test_bad_ssl_cert_dir(kind, message, run, home, tmp_path):
         env=clean_env(home, SSL_CERT_DIR=str(path)),
     )
     assert result["tls"] == "unable to get local issuer certificate"
-    assert f"env: SSL_CERT_DIR '{path}': {message}" in _trace(result)
+    assert repr(str(path)) in step(result, key)
+    _strict(result)
 
 
 def test_symlink_loop_in_a_probed_path(run):
@@ -122,9 +127,9 @@ def test_symlink_loop_in_a_probed_path(run):
     assert result["tls"] == "ok"
     assert (
         "system: candidate '/etc/pki/tls/certs/ca-bundle.crt': Too many levels of symbolic "
-        "links; skipped"
-    ) in _trace(result)
-    assert "decision: system (/etc/ssl/ca-bundle.pem)" in _trace(result)
+        "links; skipped"  # the path and the OS's reason, named to the reader
+    ) in steps(result, "sources.system.file.unreadable")
+    assert step(result, "decision.made") == "decision: system (/etc/ssl/ca-bundle.pem)"
 
 
 def test_half_valid_bundle_keeps_the_valid_certificates(run, bundle_pem, ca):
@@ -132,16 +137,15 @@ def test_half_valid_bundle_keeps_the_valid_certificates(run, bundle_pem, ca):
     bundle = bundle_pem.replace(ca.cert_pem.bytes(), corrupt + ca.cert_pem.bytes())
     result = run("rhel7", INSTALL + 'OUT["tls"] = handshake()' + REPORT, bundle=bundle)
     assert result["tls"] == "ok"
-    assert f"'{RHEL_BUNDLE}': 1 certificate blocks do not decode; skipped" in _trace(result)
+    assert step(result, "plan.undecodable").startswith(f"'{RHEL_BUNDLE}': 1 certificate")
 
 
 def test_read_only_tmp_falls_back_to_per_context_loading(run):
     body = INSTALL + 'OUT["tls"] = [handshake(), handshake()]' + REPORT
     result = run("rhel7-read-only-tmp", body)
     assert result["tls"] == ["ok", "ok"]
-    trace = _trace(result)
-    assert "no private temporary directory" in trace and "Read-only file system" in trace
-    assert "loading certificates per context instead (same trust, slower)" in trace
+    assert any("Read-only file system" in m for m in steps(result, "private_dir.parent_refused"))
+    assert "private_dir.none" in keys(result) and "plan.private_dir" not in keys(result)
 
 
 def test_home_unset(run, home):
@@ -171,9 +175,8 @@ OUT["results"] = sorted(set(results)) + [len(results)]
     )
     result = run("rhel7", body)
     assert result["results"] == ["ok", 100]
-    trace = result["trace"]
-    assert sum(step.startswith("decision:") for step in trace) == 1
-    assert sum(step.startswith("hashed directory") for step in trace) == 1
+    assert keys(result).count("decision.made") == 1
+    assert keys(result).count("plan.private_dir") == 1
 
 
 def test_install_twice_and_from_threads(run):
@@ -189,13 +192,13 @@ report = pyoxidizer_ssl_bootstrap.install()
 OUT["same"] = all(r is report for r in reports) and len(reports) == 20
 OUT["same"] = OUT["same"] and isinstance(report, pyoxidizer_ssl_bootstrap.Report)
 OUT["tls"] = handshake()
-OUT["patched_once"] = sum("ssl patched" in s for s in report.trace)
+OUT["patched_once"] = sum(key == "patches.ssl" for key, _ in report.steps)
 """
         + REPORT
     )
     result = run("rhel7", body)
     assert (result["same"], result["tls"], result["patched_once"]) == (True, "ok", 1)
-    assert sum(s.startswith("pyoxidizer-ssl ") for s in result["trace"]) == 1
+    assert keys(result).count("start.version") == 1
 
 
 def test_fork_child_works_and_leaves_the_parents_directory(run):
@@ -237,7 +240,7 @@ with multiprocessing.get_context("spawn").Pool(1) as pool:
     )
     result = run("rhel7", body)
     assert result["worker"] == 42
-    assert "multiprocessing.spawn patched: spawn workers run install() too" in _trace(result)
+    assert "patches.spawn" in keys(result)
 
 
 def test_app_changes_ssl_cert_file_after_start(run):
@@ -258,9 +261,9 @@ OUT["after"] = handshake()
         "unable to get local issuer certificate",
         "ok",
     )
-    trace = _trace(result)
-    assert "SSL_CERT_FILE/SSL_CERT_DIR changed to ('/nonexistent.pem', None)" in trace
-    assert "SSL_CERT_FILE/SSL_CERT_DIR changed to (None, None)" in trace
+    changes = steps(result, "decision.env_changed")
+    assert len(changes) == 2
+    assert "('/nonexistent.pem', None)" in changes[0] and "(None, None)" in changes[1]
 
 
 def test_ssl_and_requests_imported_before_install(run):
@@ -276,6 +279,5 @@ OUT["requests"] = requests.get(URL, timeout=10).status_code
     )
     result = run("rhel7", body)
     assert (result["tls"], result["requests"]) == ("ok", 200)
-    trace = _trace(result)
-    assert "ssl was imported before install(); patching it now" in trace
-    assert "certifi was imported before install(); patching it now" in trace
+    early = [words.split()[0] for words in steps(result, "start.patch_imported")]
+    assert {"ssl", "certifi"} <= set(early)

@@ -17,16 +17,14 @@ from support.layouts import (
     LAYOUTS,
     STORE_LAYOUTS,
     request_in_layout,
-    require_namespaces,
     run_in_layout,
 )
+from support.steps import keys
 
 DEFAULTS = ssl.get_default_verify_paths()
 
 
-@pytest.fixture(autouse=True)
-def _namespaces() -> None:
-    require_namespaces()
+pytestmark = pytest.mark.usefixtures("namespaces")
 
 
 @pytest.mark.parametrize("name", STORE_LAYOUTS)
@@ -60,7 +58,7 @@ def test_no_store_falls_back_to_certifi_and_never_widens(
     assert result["source"] == "certifi"
     # The test CA is in no store here and not in certifi: the handshake must still fail.
     assert "CERTIFICATE_VERIFY_FAILED" in result["error"], result
-    assert any("system: no certificate store found" in step for step in result["trace"])
+    assert keys(result).index("sources.system.none") < keys(result).index("decision.made")
 
 
 @pytest.mark.parametrize("client", ["urllib", "requests"])
@@ -69,7 +67,7 @@ def test_truststore_source(client, tmp_path, home, server, bundle_pem, render_bo
     result = request_in_layout("rhel7", tmp_path, home, server, bundle_pem, boot, client=client)
     assert result.get("status") == 200, result
     assert result["source"] == "truststore"
-    assert "truststore injected into ssl" in result["trace"]
+    assert "patches.truststore" in keys(result)
 
 
 @pytest.mark.parametrize(
@@ -87,7 +85,7 @@ def test_truststore_source(client, tmp_path, home, server, bundle_pem, render_bo
             "no-store",
             "env,system,certifi",
             0,
-            "trust: certifi (certifi (embedded))",
+            "trust: certifi (embedded), ",
             "would FAIL every HTTPS call here",
         ),
         (

@@ -6,12 +6,14 @@ own ssl untouched; every handshake is real, against the loopback server of the t
 
 from __future__ import annotations
 
+import os
 import pickle
-import socket
 import ssl
 import types
 
 import pytest
+
+from support.tls import port_of, verify
 
 
 @pytest.fixture
@@ -32,23 +34,13 @@ def state(runtime, monkeypatch, tmp_path, ca, trace):
 @pytest.fixture
 def patched(state):
     """A stand-in ssl module with its own SSLContext subclass, patched."""
-    from pyoxidizer_ssl_bootstrap import _patches
-
     module = types.SimpleNamespace(__name__="ssl", SSLContext=type("Ctx", (ssl.SSLContext,), {}))
-    _patches.patch(state, module)
+    state.patch(module)
     return module
 
 
 def _handshake(ctx: ssl.SSLContext, url: str) -> str:
-    port = int(url.rsplit(":", 1)[1].strip("/"))
-    try:
-        with (
-            socket.create_connection(("127.0.0.1", port), timeout=10) as sock,
-            ctx.wrap_socket(sock, server_hostname="localhost"),
-        ):
-            return "ok"
-    except ssl.SSLCertVerificationError as exc:
-        return exc.verify_message
+    return verify(ctx, port_of(url))
 
 
 def _client(cls: type[ssl.SSLContext]) -> ssl.SSLContext:
@@ -65,12 +57,10 @@ def test_default_trust_follows_the_decision(patched, server, monkeypatch):
 
 
 def test_certifi_bundle_is_replaced_by_the_decision(state, patched, server, tmp_path, corp_ca):
-    from pyoxidizer_ssl_bootstrap import _patches
-
     elsewhere = tmp_path / "cacert.pem"  # what certifi.where() names: another CA entirely
     corp_ca.cert_pem.write_to_path(str(elsewhere))
     certifi = types.SimpleNamespace(__name__="certifi", where=lambda: str(elsewhere))
-    _patches.patch(state, certifi)
+    state.patch(certifi)
     ctx = patched.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.load_verify_locations(certifi.where())
     assert _handshake(ctx, server) == "ok"
@@ -80,22 +70,18 @@ def test_certifi_bundle_is_replaced_by_the_decision(state, patched, server, tmp_
 
 
 def test_patches_apply_once_and_keep_docs(state, patched, trace):
-    from pyoxidizer_ssl_bootstrap import _patches
-
     method = patched.SSLContext.set_default_verify_paths
-    _patches.patch(state, patched)
+    state.patch(patched)
     assert patched.SSLContext.set_default_verify_paths is method
     assert method.__doc__ == ssl.SSLContext.set_default_verify_paths.__doc__
-    assert sum("ssl patched" in step for step in trace) == 1
+    assert trace.step_keys().count("patches.ssl") == 1
 
 
 def test_spawn_workers_carry_an_install(state):
-    from pyoxidizer_ssl_bootstrap import _patches
-
     spawn = types.SimpleNamespace(
         __name__="multiprocessing.spawn", get_preparation_data=lambda name: {"name": name}
     )
-    _patches.patch(state, spawn)
+    state.patch(spawn)
     data = spawn.get_preparation_data("worker")
     assert data["name"] == "worker"
     payload = pickle.dumps(data["pyoxidizer_ssl"])
@@ -103,10 +89,8 @@ def test_spawn_workers_carry_an_install(state):
 
 
 def test_a_failing_patch_is_traced_not_raised(state, trace):
-    from pyoxidizer_ssl_bootstrap import _patches
-
-    _patches.patch(state, types.SimpleNamespace(__name__="ssl"))  # no SSLContext at all
-    assert trace.has("patching") and trace.has("it keeps its stock behaviour")
+    state.patch(types.SimpleNamespace(__name__="ssl"))  # no SSLContext at all
+    assert trace.step_keys() == ["patches.failed"]
 
 
 @pytest.mark.parametrize(
@@ -135,8 +119,6 @@ def test_vendored_certifi_handed_out_before_the_patch_is_still_certifi(
 ):
     """pip's requests binds pip._vendor.certifi's own where() at import: the path it cached
     (core._CACERT_PATH) counts as certifi's even though it never went through our where()."""
-    from pyoxidizer_ssl_bootstrap import _patches
-
     elsewhere = tmp_path / "tmpabc_cacert.pem"  # what an in-memory where() extracts
     corp_ca.cert_pem.write_to_path(str(elsewhere))
     core = types.SimpleNamespace(_CACERT_PATH=None)
@@ -147,13 +129,13 @@ def test_vendored_certifi_handed_out_before_the_patch_is_still_certifi(
 
     vendored = types.SimpleNamespace(__name__="pip._vendor.certifi", where=where, core=core)
     bound_early = vendored.where
-    _patches.patch(state, vendored)
+    state.patch(vendored)
     assert vendored.where is not bound_early
     ctx = patched.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.load_verify_locations(bound_early())
     assert _handshake(ctx, server) == "ok"
     lookalike = types.SimpleNamespace(__name__="pip._vendor.certifi_not", where=where)
-    _patches.patch(state, lookalike)  # not a certifi copy: left alone
+    state.patch(lookalike)  # not a certifi copy: left alone
     assert lookalike.where is where
 
 
@@ -169,7 +151,7 @@ def test_the_env_path_itself_gets_the_decision_even_when_missing(
     else:
         ctx.load_verify_locations(capath=missing)
     assert _handshake(ctx, server) == "ok"  # this State's decision (system), not the env path
-    assert trace.has(f"a context asked for ${variable} ({missing!r})")
+    assert f"${variable} ({missing!r})" in trace.step("patches.env_path")
     other = patched.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     with pytest.raises(FileNotFoundError):
         other.load_verify_locations(cafile=missing + "-other")  # any other path: untouched
@@ -183,7 +165,7 @@ def test_grpc_roots_are_the_decision_as_pem(state, ca, monkeypatch, trace):
     grpc = types.SimpleNamespace(
         __name__="grpc", ssl_channel_credentials=lambda *args, **kwargs: seen.append(args)
     )
-    _grpc.patch(state, grpc)
+    _grpc.patch(grpc, state.decision, state.note, state.note_once)
     grpc.ssl_channel_credentials()
     grpc.ssl_channel_credentials(b"explicit", private_key=b"k")
     (roots,), (explicit, *_) = seen
@@ -194,7 +176,10 @@ def test_grpc_roots_are_the_decision_as_pem(state, ca, monkeypatch, trace):
     )
     assert explicit == b"explicit"
     monkeypatch.setenv("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", "/their/roots.pem")
-    assert _grpc.roots(state) is None and trace.has("grpc keeps the roots it names")
+    assert (
+        _grpc.roots(state.decision, state.note, state.note_once) is None
+        and "grpc.env_roots" in trace.step_keys()
+    )
 
 
 def test_switches_are_ignored_in_a_setuid_process(runtime, monkeypatch):
@@ -203,3 +188,31 @@ def test_switches_are_ignored_in_a_setuid_process(runtime, monkeypatch):
     monkeypatch.setenv("PYOXIDIZER_SSL_DISABLE", "1")
     monkeypatch.setattr(_platform, "_secure", True)
     assert runtime._flag("PYOXIDIZER_SSL_DISABLE") is False
+
+
+def test_certifi_where_that_fails_gets_a_private_copy_of_the_bundle(
+    state, runtime, tmp_path, monkeypatch, trace
+):
+    """Under an importer where certifi's own where() raises, the patched where() serves a copy
+    of certifi's bundle from a private directory, named so that a later run's sweep knows it."""
+    import certifi as real
+    from pyoxidizer_ssl_bootstrap import _cleanup, _patches, _platform
+
+    parent = tmp_path / "parent"
+    parent.mkdir(mode=0o700)
+    monkeypatch.setattr(_platform, "TEMP_PARENTS", ("$TEST_PARENT",))
+    monkeypatch.setenv("TEST_PARENT", str(parent))
+
+    def where() -> str:
+        raise FileNotFoundError("no files under this importer")
+
+    stand_in = types.SimpleNamespace(__name__="certifi", where=where)
+    state.patch(stand_in)
+    path = stand_in.where()
+    with open(path, "rb") as f, open(real.where(), "rb") as g:
+        assert f.read() == g.read()
+    (name,) = os.listdir(parent)
+    assert name.startswith(_cleanup.CERTIFI_PREFIX) and _cleanup.is_ours(name)
+    assert "patches.certifi_copy" in trace.step_keys()
+    assert state.policy.is_certifi_path(path)  # a context asked for it gets the decision
+    assert runtime._VENDORED_CERTIFI == _patches.VENDORED_CERTIFI  # the hook's rule is this one

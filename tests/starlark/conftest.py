@@ -27,12 +27,6 @@ def distribution(tmp_path_factory: pytest.TempPathFactory) -> Distribution:
 
 
 @pytest.fixture(scope="session")
-def pyoxidizer_home(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """HOME for pyoxidizer: its distribution cache is shared by every build in the session."""
-    return str(tmp_path_factory.mktemp("pyoxidizer-home"))
-
-
-@pytest.fixture(scope="session")
 def oxidized(request: pytest.FixtureRequest) -> tuple[str, Path]:
     return oxidized_python(Path(request.config.cache.mkdir("oxidized")))
 

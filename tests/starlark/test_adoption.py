@@ -22,7 +22,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,10 +29,10 @@ import certifi
 import pytest
 
 from pyoxidizer_ssl import adopt
-from pyoxidizer_ssl.build import pyoxidizer_command
+from support.commands import pyoxidizer, pyoxidizer_ssl
 from support.env import clean_env
 from support.layouts import require_namespaces, run_in_layout
-from support.oxidized import embedded_command, pyoxidizer_build
+from support.oxidized import embedded_command, pyoxidizer_build, starlark_string
 from support.resources import list_resources
 
 SHIM = "__import__('pyoxidizer_ssl_bootstrap').main()"
@@ -207,16 +206,12 @@ class Shape:
     run: str = "run_module=probe"
 
 
-def _starlark_string(text: str) -> str:
-    return json.dumps(text)  # a JSON string literal is a valid Starlark one
-
-
 SHAPES = [
     Shape("own-distribution", OWN_DISTRIBUTION),
     Shape("several-executables", SEVERAL_EXECUTABLES),
     Shape(
         "files-mode",
-        FILES_MODE.replace("{probe}", _starlark_string(PROBE)),
+        FILES_MODE.replace("{probe}", starlark_string(PROBE)),
         run=f"run_command={PROBE}",
     ),
     *(
@@ -408,22 +403,9 @@ def test_distribution_arguments_reach_default_python_distribution(
     ).text
     assert f"pyoxidizer_ssl_distribution(vars = VARS, {arguments})" in text
     project = _project(tmp_path, "p", text)
-    subprocess.run(
-        [sys.executable, "-m", "pyoxidizer_ssl", "render"],
-        cwd=project,
-        env=clean_env(pyoxidizer_home),
-        capture_output=True,
-        check=True,
-    )
-    proc = subprocess.run(
-        [pyoxidizer_command(), "build", "--path", str(project), "resources"],
-        cwd=project,
-        env=clean_env(pyoxidizer_home),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    render = pyoxidizer_ssl("render", cwd=project, env=clean_env(pyoxidizer_home))
+    assert render.returncode == 0, render.stderr
+    proc = pyoxidizer(project, "resources", cwd=project, env=clean_env(pyoxidizer_home))
     assert proc.returncode != 0
     assert "could not find default Python distribution for x86_64-unknown-linux-gnu" in proc.stderr
 
@@ -433,14 +415,7 @@ def test_init_starter_config_builds(tmp_path, distribution, pyoxidizer_home, oxi
     (project / "newapp").mkdir(parents=True)
     (project / "newapp" / "__init__.py").write_text("")
     (project / "newapp" / "__main__.py").write_text("print('new app')\n")
-    init = subprocess.run(
-        [sys.executable, "-m", "pyoxidizer_ssl", "init", "--write"],
-        cwd=project,
-        env=clean_env(pyoxidizer_home),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    init = pyoxidizer_ssl("init", "--write", cwd=project, env=clean_env(pyoxidizer_home))
     assert init.returncode == 0, init.stderr
     proc, built = pyoxidizer_build(project, distribution.archive, pyoxidizer_home)
     assert built is not None, proc.stderr[-4000:]

@@ -9,13 +9,10 @@ from __future__ import annotations
 import pytest
 
 from support.env import clean_env
-from support.layouts import require_namespaces, run_in_layout
+from support.layouts import run_in_layout
 from support.oxidized import embedded_command, executable_wrapper, pyoxidizer_build
 
-
-@pytest.fixture(autouse=True)
-def _namespaces() -> None:
-    require_namespaces()
+pytestmark = pytest.mark.usefixtures("namespaces")
 
 
 def _build(example, name, distribution, home, *extra):

@@ -14,7 +14,7 @@ import pytest
 
 from support.env import clean_env
 from support.layouts import require_namespaces, run_in_layout
-from support.oxidized import embedded_command, executable_wrapper, pyoxidizer_build
+from support.oxidized import embedded_command, executable_wrapper, pyoxidizer_build, starlark_string
 
 APP = """\
 import json, sys
@@ -204,14 +204,10 @@ def test_spawn_worker_gets_the_decision(
 NASTY_COMMAND = "print('q\\'uo\"te \\\\ {{ x }} {% if %} \u00e9')\nimport sys\nsys.exit(3)"
 
 
-def _starlark_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
 def test_run_command_with_quotes_backslashes_newlines_and_braces(
     build, oxidized, tmp_path, pyoxidizer_home
 ):
-    built = build(f"    config.run_command = {_starlark_string(NASTY_COMMAND)}")
+    built = build(f"    config.run_command = {starlark_string(NASTY_COMMAND)}")
     assert built.interpreter()["x_options"] == [f"pyoxidizer_ssl.run_command={NASTY_COMMAND}"]
     proc = _run(oxidized, built, tmp_path / "r", pyoxidizer_home)
     assert (proc.returncode, proc.stdout) == (3, "q'uo\"te \\ {{ x }} {% if %} \u00e9\n"), (

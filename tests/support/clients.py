@@ -141,7 +141,8 @@ except Exception as exc:
     out["error"] = "%s: %s" % (type(exc).__name__, exc)
 if report is not None:
     out.update(source=report.source, origin=report.origin, usable=report.usable,
-               cafile=report.cafile, capath=report.capath, trace=report.trace)
+               cafile=report.cafile, capath=report.capath, trace=report.trace,
+               steps=report.steps)
 print("RESULT " + json.dumps(out))
 """
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from pyoxidizer_ssl.build import diagnose
 
+from .commands import pyoxidizer_ssl
 from .distribution import Distribution
 from .env import clean_env, need
 
@@ -79,15 +79,8 @@ def pyoxidizer_ssl_build(
     project: Path, env: dict[str, str], *args: str
 ) -> subprocess.CompletedProcess[str]:
     """Run ``pyoxidizer-ssl build --project project args`` from ``project`` with ``env``."""
-    cli = [sys.executable, "-m", "pyoxidizer_ssl", "build", "--project", str(project)]
-    return subprocess.run(
-        [*cli, *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=1800,
+    return pyoxidizer_ssl(
+        "build", "--project", str(project), *args, cwd=project, env=env, timeout=1800
     )
 
 

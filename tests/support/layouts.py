@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .env import need
+from .tls import VERIFY_SOURCE, port_of
 
 _HELPER = Path(__file__).with_name("in_layout.py")
 
@@ -264,18 +265,12 @@ _PROGRAM_HEAD = """\
 import json, os, socket, ssl, sys
 sys.path[:0] = {paths!r}
 URL = {url!r}
-PORT = int(URL.rsplit(":", 1)[1].strip("/"))
+PORT = {port!r}
 OUT = {{}}
 
+{verify}
 def handshake(ctx=None):
-    ctx = ctx or ssl.create_default_context()
-    assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname, "verification weakened"
-    try:
-        with socket.create_connection(("127.0.0.1", PORT), timeout=10) as sock:
-            with ctx.wrap_socket(sock, server_hostname="localhost"):
-                return "ok"
-    except ssl.SSLCertVerificationError as exc:
-        return exc.verify_message
+    return verify(ctx or ssl.create_default_context(), PORT)
 
 """
 
@@ -297,7 +292,8 @@ def code_in_layout(
     """
     from .env import CERTIFI_PARENT, clean_env
 
-    head = _PROGRAM_HEAD.format(paths=[str(boot), CERTIFI_PARENT], url=url)
+    paths = [str(boot), CERTIFI_PARENT]
+    head = _PROGRAM_HEAD.format(paths=paths, url=url, port=port_of(url), verify=VERIFY_SOURCE)
     code = head + body + '\nprint("RESULT " + json.dumps(OUT))\n'
     argv = [*(prefix or []), sys.executable, "-I", "-c", code]
     proc = run_in_layout(layout, argv, clean_env(home) if env is None else env, work, bundle_pem)

@@ -12,10 +12,10 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .commands import pyoxidizer_ssl
 from .env import clean_env, need, python_for
 
 OXIDIZED_IMPORTER = "oxidized_importer==0.6.0"
@@ -70,31 +70,18 @@ def _rust_strings(config_rs: str, field: str) -> list[str]:
     return values
 
 
+def starlark_string(text: str) -> str:
+    """``text`` as a Starlark string literal, for configs the tests write (quotes, backslashes
+    and newlines escaped; other characters, non-ASCII included, as they are)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
 def pyoxidizer_build(
     project: Path, distribution: Path, home: str, *extra: str, target: str = "resources"
 ) -> tuple[subprocess.CompletedProcess[str], Built | None]:
     """Run ``pyoxidizer-ssl build --distribution`` on ``project``; return the process and output."""
-    argv = [
-        sys.executable,
-        "-m",
-        "pyoxidizer_ssl",
-        "build",
-        "--project",
-        str(project),
-        "--distribution",
-        str(distribution),
-        target,
-        *extra,
-    ]
-    proc = subprocess.run(
-        argv,
-        cwd=project,
-        env=clean_env(home),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
+    args = ["build", "--project", str(project), "--distribution", str(distribution), target]
+    proc = pyoxidizer_ssl(*args, *extra, cwd=project, env=clean_env(home))
     out = project / "build" / _TRIPLE / "debug" / target
     if proc.returncode != 0 or not (out / "packed-resources").exists():
         return proc, None

@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.server
+import inspect
 import io
+import socket
 import ssl
 import threading
 import zipfile
@@ -164,3 +166,28 @@ def _serving(server: Any, url: str) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(10)
+
+
+def port_of(url: str) -> int:
+    """The port of a loopback server's URL (``https://localhost:PORT/``)."""
+    return int(url.rsplit(":", 1)[1].strip("/"))
+
+
+def verify(ctx: ssl.SSLContext, port: int) -> str:
+    """One real handshake with 127.0.0.1:``port`` as 'localhost': "ok" or OpenSSL's reason.
+
+    Asserts first that the context still verifies: a bootstrap that weakened it fails the test.
+    """
+    assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname, "verification weakened"
+    try:
+        # Two statements: the source also runs on Python 3.8, without parenthesised withs.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:  # noqa: SIM117
+            with ctx.wrap_socket(sock, server_hostname="localhost"):
+                return "ok"
+    except ssl.SSLCertVerificationError as exc:
+        return str(exc.verify_message)
+
+
+# verify() as source, for the programs the tests run in a fresh interpreter (which import
+# socket and ssl themselves): one definition of the check, in the test process and out of it.
+VERIFY_SOURCE = inspect.getsource(verify)

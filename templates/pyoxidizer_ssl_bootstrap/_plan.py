@@ -1,0 +1,181 @@
+"""What each new SSLContext loads: the plan, a function of the decision alone.
+
+OpenSSL reads a bundle *file* whole into every context (tens of ms for ~150 roots) but looks
+issuers up in a *directory* lazily. So ``build()`` splits the decision's bundles (and the extra
+CAs) once into the private directory of <subject-hash>.N files (``_private_dir``), and each
+context only adds that directory. Where no private directory can be made, the bundles are loaded
+per context: slower, same trust.
+
+``Plans`` keeps the plan of the current decision and checks at every context (one fstat) that its
+directory is intact, rebuilding it if not. The modules that build a plan (``_data``, ``_x509``,
+``_private_dir``) load at the first context, not when ssl is imported.
+"""
+
+from __future__ import annotations
+
+import _thread
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
+    from typing import Any, Callable, Optional, Tuple
+
+    from . import _private_dir, _sources
+
+    Note = Callable[[str, str], None]
+    Load = Tuple[Optional[str], Optional[str], Optional[str]]  # (cafile, capath, cadata)
+    Entry = Tuple[str, bytes, Optional[bytes]]  # (subject hash, PEM, DER)
+
+
+class Plan:
+    """What each new SSLContext loads, built once from a decision."""
+
+    def __init__(
+        self,
+        decision: _sources.Decision,
+        loads: list[Load],
+        private: _private_dir.PrivateDir | None,
+        count: int | None,
+    ) -> None:
+        self.decision = decision
+        self.loads = loads  # (cafile, capath, cadata) for load_verify_locations
+        self.native = decision.native  # also OpenSSL's / the OS's own defaults
+        self.private = private
+        self.count = count  # certificates in the private directory, when there is one
+
+    def current(self, decision: _sources.Decision) -> bool:
+        return self.decision is decision and (self.private is None or self.private.intact())
+
+    def location(self) -> tuple[str | None, str | None]:
+        """Return (cafile, capath) that contexts load; capaths joined with os.pathsep."""
+        cafiles = [cafile for cafile, _, _ in self.loads if cafile]
+        capaths = [capath for _, capath, _ in self.loads if capath]
+        return (cafiles[0] if cafiles else None, os.pathsep.join(capaths) or None)
+
+    def load_into(
+        self, ctx: Any, base_default: Callable[..., Any], base_load: Callable[..., Any], note: Note
+    ) -> None:
+        """Load the plan into ``ctx`` with the unpatched methods; a failing load is traced."""
+        if self.native:
+            base_default(ctx)
+        for cafile, capath, cadata in self.loads:
+            try:
+                base_load(ctx, cafile, capath, cadata)
+            except Exception as exc:
+                where = cafile or capath or "in-memory certificates"
+                note("plan.load_failed", f"loading {where!r} into a context failed: {exc!r}")
+
+
+class Plans:
+    """The plan of the current decision, built once (and again when its directory is lost)."""
+
+    def __init__(self, decision: Callable[[], _sources.Decision], note: Note) -> None:
+        self.decision = decision  # returns the process's decision (made at the first call)
+        self.note = note
+        self._lock = _thread.RLock()  # type: ignore[attr-defined]  # real, not in typeshed
+        self._plan: Plan | None = None
+
+    def current(self) -> Plan:
+        """Return what each context loads, building it (and the private directory) once."""
+        decision = self.decision()
+        plan = self._plan
+        if plan is not None and plan.current(decision):
+            return plan
+        note = self.note
+        with self._lock:
+            plan = self._plan
+            if plan is not None and plan.decision is decision:
+                private = plan.private
+                if private is None or private.intact() or private.repair(note):
+                    return plan
+            plan = self._plan = build(decision, note)
+            return plan
+
+
+def build(decision: _sources.Decision, note: Note) -> Plan:
+    """Turn a decision into the loads of every context, laying out the private directory."""
+    from . import _data, _private_dir
+
+    entries: list[Entry] = []  # to lay out in the private directory
+    whole: list[tuple[str | None, bytes | None]] = []  # bundles loaded as they are
+    for path, data in decision.files:
+        hashed = None if data is None else _hash_bundle(path, data, decision.certifi, note)
+        if hashed is None:
+            whole.append((path, data))
+        else:
+            entries.extend(hashed)
+    extra: list[Entry] = [(h, pem.encode("ascii"), None) for h, pem in _data.EXTRA_CA]
+    if extra:
+        note("plan.extra_ca", f"extra CAs: {len(extra)} added to every context")
+    files = _hashed_files(entries + extra)
+    private = _private_dir.create(files, note) if files else None
+    if private is not None:
+        note(
+            "plan.private_dir",
+            f"hashed directory {private.real_path!r} (contexts use {private.path!r}): "
+            f"{len(files)} certificates",
+        )
+    elif entries:
+        whole = list(decision.files)
+    loads: list[Load] = [(None, private.path, None)] if private is not None else []
+    if private is None and extra:
+        whole.append((None, b"".join(pem for _, pem, _ in extra)))
+    for path, data in whole:
+        if path is not None:
+            loads.append((path, None, None))
+        elif data is not None:
+            loads.append((None, None, data.decode("ascii", "replace")))
+    loads.extend((None, path, None) for path in decision.dirs)
+    return Plan(decision, loads, private, len(files) if private is not None else None)
+
+
+def _hash_bundle(path: str | None, data: bytes, certifi: bool, note: Note) -> list[Entry] | None:
+    """Return the bundle's (subject hash, PEM, DER), or None to load the file whole."""
+    from . import _data, _x509
+
+    blocks = _x509.pem_blocks(data)
+    skipped = _x509.count_certificate_markers(data) - len(blocks)
+    label = path or "certifi"
+    if skipped:
+        note("plan.undecodable", f"{label!r}: {skipped} certificate blocks do not decode; skipped")
+    names: tuple[str, ...] | None = None
+    if certifi:
+        import hashlib
+
+        same = hashlib.sha256(data).hexdigest() == _data.CERTIFI_SHA256
+        if same and len(blocks) == len(_data.CERTIFI_HASHES):
+            names = _data.CERTIFI_HASHES
+        else:
+            note(
+                "plan.certifi_rehashed",
+                f"certifi differs from the build's {_data.CERTIFI_VERSION}; hashing it now",
+            )
+    out: list[Entry] = []
+    for index, (pem, der) in enumerate(blocks):
+        try:
+            name = names[index] if names else _x509.subject_hash(der)
+        except ValueError as exc:
+            note(
+                "plan.unparsable",
+                f"{path!r}: certificate {index + 1} does not parse ({exc}); "
+                "loading the whole file per context",
+            )
+            return None
+        out.append((name, pem, der))
+    return out
+
+
+def _hashed_files(entries: list[Entry]) -> list[tuple[str, bytes]]:
+    """Name each distinct certificate <subject hash>.N, first occurrence first."""
+    seen: set[bytes] = set()
+    counts: dict[str, int] = {}
+    files = []
+    for name, pem, der in entries:
+        key = der if der is not None else pem.strip()
+        if key in seen:
+            continue
+        seen.add(key)
+        index = counts.get(name, 0)
+        counts[name] = index + 1
+        files.append((f"{name}.{index}", pem))
+    return files
