@@ -51,6 +51,8 @@ class State:
         would never be freed. A fresh lock; their import locks dropped and the modules they had
         half run imported again."""
         self._lock = _thread.RLock()  # type: ignore[attr-defined]
+        if self._plans is not None:  # the plan's own lock, held while the directory is laid out
+            self._plans._lock = _thread.RLock()  # type: ignore[attr-defined]
         import sys
 
         try:  # importlib's per-module locks (CPython 3.8-3.13); frozen, already loaded
