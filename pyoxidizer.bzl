@@ -210,18 +210,39 @@ def _classifying_reader(dist, policy):
     return dist.to_python_executable(name = "pyoxidizer-ssl-reader", packaging_policy = classify)
 
 def _add_bytecode_only(exe, resources, skip):
-    # Modules go in as bytecode only: the bootstrap never raises into the app and certifi's
-    # code only locates its bundle, so a source line would hardly ever be shown; that keeps
-    # ~50 KB of source out of the binary. Modules named `skip` or under it (certifi's own test
-    # suite) stay out. Data files and dist-info (certifi's METADATA, licence) go in unchanged.
+    # Add the bootstrap's or certifi's resources, modules as bytecode only where that is safe.
+    #
+    # In memory, oxidized_importer runs bytecode alone: the bootstrap never raises into the app
+    # and certifi's code only locates its bundle, so a source line would hardly ever be shown;
+    # leaving the source out keeps ~50 KB out of the binary. On the filesystem (a resource whose
+    # add_location is filesystem-relative, from the policy's resources_location or a resource
+    # callback) PyOxidizer writes bytecode only as lib/<pkg>/__pycache__/<mod>.cpython-3X.pyc,
+    # which Python's own path importer ignores without the .py beside it: it would import the
+    # directory as an empty namespace package and the shim would die on a missing main().
+    # Whether that importer serves lib/ (config.oxidized_importer = False, or
+    # exe.packed_resources_load_mode = "none") can be set after this runs, so it cannot be
+    # asked here; a module that goes to the filesystem therefore keeps its source, which is
+    # right for both importers (oxidized_importer uses the .pyc, Python's own the .py and its
+    # .pyc). A resource's location is final when it is read (policy and callbacks apply then),
+    # so the choice is made per resource: a mixed placement gets both behaviours.
+    #
+    # Modules named `skip` or under it (certifi's own test suite) stay out. Data files and
+    # dist-info (certifi's cacert.pem, METADATA, licence) go in unchanged, wherever placed.
     kept = []
     for resource in resources:
         if type(resource) == "PythonModuleSource":
             if skip and (resource.name == skip or resource.name.startswith(skip + ".")):
                 continue
-            resource.add_source = False
+            resource.add_source = _on_filesystem(resource)
         kept.append(resource)
     exe.add_python_resources(kept)
+
+def _on_filesystem(resource):
+    # Whether the resource is placed on the filesystem (beside the executable) when added. A
+    # module's source and bytecode can always be held in memory, so an in-memory location with
+    # a filesystem fallback stays in memory.
+    location = resource.add_location
+    return type(location) == "string" and location.startswith("filesystem-relative")
 
 # PyOxidizer 0.24's Starlark evaluates a `None` or `False` parameter default to the module's
 # first string constant; "" is a safe "not given" default.

@@ -24,6 +24,9 @@ def make_exe():
         config = config,
         packaging_policy = policy,
         vars = VARS,
+        # requests requires certifi, so the pip_install below brings the app's own copy: the
+        # macros add none, and the binary holds exactly one certifi, the one pip resolved for it.
+        certifi = "app",
     )
     exe.add_python_resources(exe.pip_install(_pip_args(["requests"])))
     exe.add_python_resources(exe.read_package_root(path = CWD, packages = ["requests_app"]))
