@@ -25,8 +25,11 @@ PYOXIDIZER_SSL_DEFAULT_DIR = "build/pyoxidizer-ssl"
 # The interpreter runs this instead of the app; it calls install(), then runs the app target
 # recorded in -X pyoxidizer_ssl.<run_command|run_module|run_filename>=VALUE. Passing the target
 # as an X option (a plain string the interpreter never parses) means no value is ever spliced
-# into code here.
-PYOXIDIZER_SSL_RUN_COMMAND = "__import__('pyoxidizer_ssl_bootstrap').main()"
+# into code here. If the bootstrap cannot be imported (missing, unreadable in this placement,
+# raising), the code in -X pyoxidizer_ssl.fallback runs the target instead, with stock trust,
+# after one line on stderr: the shim never stops the app. The name it binds in __main__ is
+# removed before the app runs; the fallback is compiled only when it runs.
+PYOXIDIZER_SSL_RUN_COMMAND = "try:from pyoxidizer_ssl_bootstrap import main as _pyoxidizer_ssl\nexcept Exception:exec(__import__('sys')._xoptions['pyoxidizer_ssl.fallback'],{})\nelse:_pyoxidizer_ssl()"
 
 # default_python_distribution()'s flavors in PyOxidizer 0.24.
 PYOXIDIZER_SSL_FLAVORS = ["standalone", "standalone_static", "standalone_dynamic"]
@@ -39,6 +42,32 @@ PYOXIDIZER_SSL_CERTIFI = ["embed", "app"]
 
 _X_PREFIX = "pyoxidizer_ssl."
 _RUN_ATTRS = ["run_command", "run_module", "run_filename"]
+
+# What the run command runs when the bootstrap cannot be imported (inside its `except`, in a
+# fresh namespace): say so on one line, be a multiprocessing helper if the argv is one (the
+# spawn worker through the stdlib's own freeze_support(), the resource tracker with its integer
+# parsed; a forkserver exits 1 rather than run the app), else run the app's target as main()
+# would, its exceptions unchained from the failed import. Compact: it is carried in an X option,
+# whose cost at every start grows with its length (~0.1 M instructions for 1.6 KB).
+_FALLBACK = "\n".join([
+    "import sys",
+    "e=sys.exc_info()[1]",
+    "try:sys.stderr.write(\"pyoxidizer-ssl: the bootstrap did not load (%s: %s); the app runs with OpenSSL default trust; fix: embed pyoxidizer_ssl_bootstrap where this binary imports from (pyoxidizer_ssl_executable or pyoxidizer_ssl_add_resources, built with pyoxidizer-ssl build)\\n\"%(type(e).__name__,\" \".join(str(e).split())))",
+    "except Exception:pass",
+    "a=sys.argv;o=sys._xoptions;g=sys.modules[\"__main__\"].__dict__;t=\"from multiprocessing.resource_tracker import main;main(\"",
+    "if a[1:2]==[\"--multiprocessing-fork\"]:from multiprocessing.spawn import freeze_support as f;f()",
+    "if a[-2:-1]==[\"-c\"]and a[-1].startswith(\"from multiprocessing.\"):",
+    " n=a[-1][len(t):-1]",
+    " if a[-1]!=t+n+\")\"or not(n.isascii()and n.isdigit()):raise SystemExit(1)",
+    " from multiprocessing.resource_tracker import main;main(int(n));raise SystemExit",
+    "c,m,p=(o.get(\"pyoxidizer_ssl.\"+k)for k in(\"run_command\",\"run_module\",\"run_filename\"))",
+    "try:",
+    " if c is not None:exec(c,g)",
+    " elif m is not None:import runpy;runpy._run_module_as_main(m)",
+    " elif p is not None:import runpy;a[0]=p;runpy.run_path(p,run_name=\"__main__\")",
+    " elif not sys.stdin.isatty():exec(compile(sys.stdin.read(),\"<stdin>\",\"exec\"),g)",
+    "except BaseException as x:x.__context__=None;raise",
+])
 
 def _expect(macro, arg, value, expected, fix):
     if type(value) != expected:
@@ -107,8 +136,12 @@ def pyoxidizer_ssl_wrap_config(config, **kwargs):
 
     The app's run_command, run_module or run_filename is moved into an -X option and replaced by
     a fixed shim that calls install() and then runs it with the same argv, __main__ semantics and
-    exit code. With no run target, the shim is followed by the REPL. Call this before
-    dist.to_python_executable(), which copies the config; calling it twice changes nothing.
+    exit code. With no run target, the shim is followed by the REPL. If the bootstrap cannot be
+    imported, the target still runs (stock trust, one line on stderr). multiprocessing's helper
+    processes (spawn workers, the resource tracker, the forkserver) are recognised by their exact
+    argv and run as such, so multiprocessing_auto_dispatch is turned off: pyembed 0.24's own
+    dispatch kills every spawn worker. Call this before dist.to_python_executable(), which copies
+    the config; calling it twice changes nothing.
 
     Args:
       config: the PythonInterpreterConfig of the target.
@@ -131,7 +164,12 @@ def pyoxidizer_ssl_wrap_config(config, **kwargs):
             options.append(_X_PREFIX + attr + "=" + value)
     if target == None:
         config.inspect = True
+    options.append(_X_PREFIX + "fallback=" + _FALLBACK)
     config.x_options = options
+    # pyembed 0.24's own dispatch of spawn workers passes their arguments as one dict and every
+    # worker dies (PyOxidizer #603, #698, #748, #633); main() dispatches them, and the resource
+    # tracker and forkserver it cannot see, by their exact argv.
+    config.multiprocessing_auto_dispatch = False
     config.run_command = PYOXIDIZER_SSL_RUN_COMMAND
     config.run_module = None
     config.run_filename = None

@@ -7,12 +7,23 @@ P1 start-up     interpreter start vs start + shim + install(), all on one CPytho
                 own install() adds) is measured where the binary loads it: from packed
                 resources through the real oxidized_importer (needs CPython 3.10), else only
                 from files (slower, an upper bound).
-P2 per context  ssl.create_default_context() after install() vs SSL_CERT_FILE naming the same
-                bundle (what PyInstaller/cx_Freeze do), truststore.inject_into_ssl(), and a bare
-                SSLContext (the floor), in the RHEL 7 layout and with no store (certifi).
+P2 contexts     in each layout (RHEL 7: a bundle only; Fedora 43: a bundle and the hashed
+                directory update-ca-trust writes; no store: certifi), each in fresh processes
+                run in turn (interleaved): the first TLS context of a process and the median of
+                later ones, for ssl.create_default_context() after install() (and after the
+                --baseline checkout's install()), a bare SSLContext (the floor), stock with
+                SSL_CERT_FILE naming the same bundle (what PyInstaller/cx_Freeze do) and
+                truststore.inject_into_ssl(). --instructions also counts the first context in
+                instructions (valgrind's callgrind: a process that makes it minus one that
+                stops just before).
 P3 per request  a new connection with requests and urllib3 (fresh pool each time) after
                 install() vs their default of loading a bundle file per connection.
 P4 size         bytecode + source the bootstrap adds, against certifi's bundle.
+
+--callgrind     instructions instead (valgrind --tool=callgrind, CPython 3.10 from files,
+                median of --runs counts): the shim's run command with run_command=pass vs
+                `pass`; and the import tax, 300 generated modules imported after install()
+                vs without it, per import.
 
 Absolute times vary between machines and runs; the ratios are the result. P2/P3 run inside
 private mount namespaces (root) so that the binary's OpenSSL defaults are missing as on RHEL;
@@ -96,11 +107,14 @@ _SHIM = re.search(
     r'^PYOXIDIZER_SSL_RUN_COMMAND = "(.*)"$', (ROOT / "pyoxidizer.bzl").read_text(), re.M
 )
 assert _SHIM, "pyoxidizer.bzl defines no PYOXIDIZER_SSL_RUN_COMMAND"
-SHIM_COMMAND = _SHIM[1]
+SHIM_COMMAND = _SHIM[1].replace("\\n", "\n")  # the Starlark string's only escape
+# exec() of the string, as the binary's Py_RunMain runs a run_command: never compile(), whose
+# first call in a process builds the ast module's types (+9 M instructions on 3.10). Timing
+# through compile() would pay that in the bare run too and hide it in any shim that does.
 TIMED = """\
 import time, benchapp
 t = time.perf_counter_ns()
-exec(compile({command!r}, "<string>", "exec"), {{}})
+exec({command!r}, {{}})
 print("RESULT %f" % ((time.perf_counter_ns() - t) / 1e6))
 """
 RUN_COMMANDS = {
@@ -271,15 +285,163 @@ def _child(
     return result
 
 
-def p2_p3(boot: Path, home: str, runs: int, work: Path) -> list[tuple[str, float, str]]:
+# Runs in a fresh interpreter inside a layout: one process's first TLS context and later ones.
+# argv: mode, number of later contexts, boot directory (or "-"), sys.path entries as JSON, and
+# "stop" to return just before the first context (for instruction counts).
+FIRST = r"""
+import json, ssl, statistics, sys, time
+mode, later, boot, paths = sys.argv[1], int(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4])
+sys.path[:0] = paths
+if boot != "-":
+    sys.path.insert(0, boot)
+    import pyoxidizer_ssl_bootstrap
+    pyoxidizer_ssl_bootstrap.install()
+if mode == "truststore":
+    import truststore
+    truststore.inject_into_ssl()
+if mode == "bare":
+    make = lambda: ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+else:
+    make = ssl.create_default_context
+if sys.argv[5:] == ["stop"]:
+    raise SystemExit(0)
+t = time.perf_counter_ns(); make(); first = (time.perf_counter_ns() - t) / 1e6
+times = []
+for _ in range(later):
+    t = time.perf_counter_ns(); make(); times.append((time.perf_counter_ns() - t) / 1e6)
+print(json.dumps({"first": first, "later": statistics.median(times) if times else 0.0}))
+"""
+
+# Runs inside the layout (one namespace per layout): the modes' processes in turn, N rounds.
+DRIVER = r"""
+import json, os, subprocess, sys
+spec = json.loads(sys.argv[1])
+out = {name: [] for name in spec["modes"]}
+for _ in range(spec["runs"]):
+    for name, (argv, env) in spec["modes"].items():
+        proc = subprocess.run(argv, env=env, capture_output=True, text=True)
+        if proc.returncode:
+            raise SystemExit(name + ": " + proc.stderr[-2000:])
+        out[name].append(json.loads(proc.stdout.splitlines()[-1]))
+counts = {}
+for name, (argv, env) in spec["counted"].items():
+    total = []
+    for stop in ([], ["stop"]):
+        log = "/tmp/callgrind.out.bench.%d" % os.getpid()
+        counter = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + log]
+        subprocess.run([*counter, *argv, *stop], env=env, capture_output=True, check=True)
+        with open(log) as f:
+            total.append(int(next(l for l in f if l.startswith("summary:")).split()[1]))
+        os.unlink(log)
+    counts[name] = total[0] - total[1]
+print("RESULT " + json.dumps({"times": out, "counts": counts}))
+"""
+
+P2_LAYOUTS = (
+    ("rhel7", "RHEL 7 (bundle only)", "bundle"),
+    ("fedora43-directory-hash", "Fedora 43 (directory-hash)", "bundle"),
+    ("no-store", "no store (certifi)", "certifi"),
+)
+
+
+def p2_contexts(
+    boots: dict[str, Path], home: str, runs: int, work: Path, instructions: bool
+) -> list[tuple[str, float, str]]:
+    """First and later contexts per layout, interleaved in one namespace per layout."""
     work.mkdir(parents=True, exist_ok=True)
+    python = python_for("3.10") or sys.executable
     ca = trustme.CA()
     certifi_pem = Path(certifi.where()).read_bytes()
     bundle = certifi_pem + ca.cert_pem.bytes()  # a full distro bundle holding the test CA
+    files = {"bundle": work / "bundle.pem", "certifi": work / "certifi.pem"}
+    files["bundle"].write_bytes(bundle)
+    files["certifi"].write_bytes(certifi_pem)
+    paths = json.dumps([CERTIFI_PARENT])
+    later = "30"
+    rows: list[tuple[str, float, str]] = []
+    layouts = namespaces_available()
+    for layout, label, file in P2_LAYOUTS:
+        env = clean_env(home)
+
+        def argv(mode: str, boot: str = "-") -> list[str]:
+            return [python, "-I", "-c", FIRST, mode, later, boot, paths]
+
+        modes = {"bare": (argv("bare"), env)}
+        for name, boot in boots.items():
+            modes[name] = (argv("context", str(boot)), env)
+        modes["SSL_CERT_FILE"] = (
+            argv("context"),
+            clean_env(home, SSL_CERT_FILE=str(files[file])),
+        )
+        modes["truststore"] = (argv("truststore"), env)
+        # Counted alone: no later contexts in the process.
+        counted = {
+            name: ([*command[:5], "0", *command[6:]], environment)
+            for name, (command, environment) in modes.items()
+            if instructions and name in ("bare", *boots)
+        }
+        spec = json.dumps({"runs": runs, "modes": modes, "counted": counted})
+        driver = [sys.executable, "-I", "-c", DRIVER, spec]
+        if layouts:
+            proc = run_in_layout(layout, driver, env, work / layout, bundle, timeout=3600)
+        else:
+            proc = subprocess.run(driver, env=env, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise SystemExit(f"P2 in {layout}: {proc.stderr[-2000:]}")
+        result = json.loads(_result(proc.stdout))
+        first = {n: statistics.median(r["first"] for r in v) for n, v in result["times"].items()}
+        each = {n: statistics.median(r["later"] for r in v) for n, v in result["times"].items()}
+        where = label if layouts else label + " (this host's layout: no namespaces)"
+        ours = each["after"]
+        rows.append(
+            (
+                f"P2 {where}: bare SSLContext per context (floor)",
+                each["bare"],
+                f"{each['bare'] / ours:.2f}",
+            )
+        )
+        for name in boots:
+            rows.append(
+                (f"P2 {where}: ours per context, {name}", each[name], f"{each[name] / ours:.2f}")
+            )
+        for name in ("SSL_CERT_FILE", "truststore"):
+            rows.append(
+                (f"P2 {where}: {name} per context", each[name], f"{each[name] / ours:.1f}x slower")
+            )
+        rows.append((f"P2 {where}: bare first context (floor)", first["bare"], "1.00"))
+        for name in boots:
+            added = first[name] - first["bare"]
+            rows.append(
+                (
+                    f"P2 {where}: ours first context, {name}",
+                    first[name],
+                    f"{first[name] / first['bare']:.2f} (bare + {added:.2f} ms)",
+                )
+            )
+        rows.append(
+            (
+                f"P2 {where}: SSL_CERT_FILE first context",
+                first["SSL_CERT_FILE"],
+                f"{first['SSL_CERT_FILE'] / first['bare']:.2f}",
+            )
+        )
+        for name, count in sorted(result["counts"].items()):
+            rows.append(
+                (
+                    f"P2 {where}: first context, {name} (M instructions)",
+                    count / 1e6,
+                    f"{count / max(result['counts']['bare'], 1):.2f}",
+                )
+            )
+    return rows
+
+
+def p3_requests(boot: Path, home: str, runs: int, work: Path) -> list[tuple[str, float, str]]:
+    work.mkdir(parents=True, exist_ok=True)
+    ca = trustme.CA()
+    bundle = Path(certifi.where()).read_bytes() + ca.cert_pem.bytes()
     bundle_file = work / "bundle.pem"
     bundle_file.write_bytes(bundle)
-    certifi_file = work / "certifi.pem"
-    certifi_file.write_bytes(certifi_pem)
     layouts = namespaces_available()
     rows = []
     counter = iter(range(10_000))
@@ -297,26 +459,6 @@ def p2_p3(boot: Path, home: str, runs: int, work: Path) -> list[tuple[str, float
             **env,
         )
 
-    where = "" if layouts else " (this host's layout: no namespaces)"
-    for layout, label, file in (
-        ("rhel7", "RHEL 7 store", bundle_file),
-        ("no-store", "no store, certifi", certifi_file),
-    ):
-        floor = run(layout, "plain:bare")["median"]
-        ours = run(layout, "ours:context")
-        slow = run(layout, "plain:context", SSL_CERT_FILE=str(file))["median"]
-        trust = run(layout, "truststore:context")["median"]
-        rows += [
-            (f"P2 {label}{where}: bare SSLContext (floor)", floor, f"{floor / ours['median']:.2f}"),
-            (f"P2 {label}: ours, per context", ours["median"], "1.00"),
-            (f"P2 {label}: ours, first context (decides, lays out dir)", ours["first"], "once"),
-            (f"P2 {label}: SSL_CERT_FILE=bundle", slow, f"{slow / ours['median']:.1f}x slower"),
-            (
-                f"P2 {label}: truststore.inject_into_ssl()",
-                trust,
-                f"{trust / ours['median']:.1f}x slower",
-            ),
-        ]
     with https_server(ca) as url:
         for client in ("requests", "urllib3"):
             ours = run("rhel7", f"ours:{client}", url)["median"]
@@ -359,21 +501,37 @@ def p4_size(boot: Path) -> list[tuple[str, float, str]]:
     ]
 
 
-def arguments(doc: str | None, runs: int) -> argparse.Namespace:
-    """The command line both benchmark scripts take: --runs."""
+def arguments(doc: str | None, runs: int, callgrind: bool = False) -> argparse.Namespace:
+    """The command line both benchmark scripts take: --runs (and bench_exe.py's --callgrind)."""
     parser = argparse.ArgumentParser(
         description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=runs, help=f"runs per median (default {runs})")
+    if doc == __doc__:
+        parser.add_argument(
+            "--baseline",
+            type=Path,
+            help="another checkout of pyoxidizer-ssl whose bootstrap P2 also measures (before)",
+        )
+        parser.add_argument(
+            "--instructions", action="store_true", help="P2: count first contexts (callgrind)"
+        )
+        parser.add_argument("--only", choices=("P1", "P2", "P3", "P4"), action="append")
+    if callgrind:
+        parser.add_argument(
+            "--callgrind",
+            action="store_true",
+            help="count start-up and import instructions with valgrind instead of timing",
+        )
     return parser.parse_args()
 
 
 def print_table(rows: list[tuple[str, float, str]]) -> None:
-    """Print measure, median and ratio columns (sizes, named "(KB)" or "(MB)", have no unit)."""
+    """Print measure, median and ratio columns (sizes and "(M instr)" counts have no unit)."""
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'median':>10}  ratio")
     for name, value, ratio in rows:
-        unit = "" if "(KB" in name or "(MB" in name else " ms"
+        unit = "" if "(KB" in name or "(MB" in name or "(M " in name else " ms"
         print(f"{name:<{width}}  {value:>7.3f}{unit:<3}  {ratio}")
 
 
@@ -386,16 +544,95 @@ def workspace() -> Iterator[tuple[Path, str]]:
         yield work, str(work / "home")
 
 
+def _render_baseline(checkout: Path, out: Path) -> Path:
+    """Render the default bootstrap with another checkout's own code (compiled, as a binary's)."""
+    code = (
+        "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1] + '/python'); "
+        "from pyoxidizer_ssl import config; from pyoxidizer_ssl.render import render; "
+        "render(config.validate({}, Path(sys.argv[2])), Path(sys.argv[2]))"
+    )
+    subprocess.run([sys.executable, "-I", "-c", code, str(checkout), str(out)], check=True)
+    compileall.compile_dir(str(out), quiet=1)
+    return out
+
+
+def _count(argv: list[str], runs: int) -> float:
+    """Median instructions (millions) of ``argv`` under callgrind."""
+    counts = []
+    for _ in range(runs):
+        proc = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        counts.append(int(proc.stderr.split("Collected :")[1].split()[0]) / 1e6)
+    return statistics.median(counts)
+
+
+def callgrind_cpython(boot: Path, work: Path, runs: int) -> list[tuple[str, float, str]]:
+    """The run command and the import tax on CPython, in millions of instructions."""
+    python = python_for("3.10") or sys.executable
+    many = 300
+    mods = work / "mods"
+    (mods / "app").mkdir(parents=True)
+    (mods / "app" / "__init__.py").write_text("")
+    for i in range(many):
+        (mods / "app" / f"m{i}.py").write_text(f"VALUE = {i}\n")
+    (mods / "imp300.py").write_text("".join(f"import app.m{i}\n" for i in range(many)))
+    compileall.compile_dir(str(mods), quiet=1)
+    head = f"import sys; sys.path[:0] = [{str(mods)!r}, {str(boot)!r}]\n"
+    ours = "__import__('pyoxidizer_ssl_bootstrap').install()\n"
+    base = [python, "-I", "-S", "-X", "pyoxidizer_ssl.run_command=pass", "-c"]
+    rows: list[tuple[str, float, str]] = []
+    bare = _count([*base, head + "exec('pass', {})"], runs)
+    shim = _count([*base, head + f"exec({SHIM_COMMAND!r}, {{}})"], runs)
+    rows.append(("CPython run command `pass` (M instr)", bare, "1.00"))
+    rows.append(
+        ("CPython shim's run command, run_command=pass (M instr)", shim, f"+{shim - bare:.3f} M")
+    )
+    cost = {}
+    for name, setup in (("stock", ""), ("ours", ours)):
+        with_imports = _count([*base, head + setup + "import imp300\n"], runs)
+        without = _count([*base, head + setup], runs)
+        cost[name] = with_imports - without
+    per = (cost["ours"] - cost["stock"]) * 1e6 / (many + 2)  # + app and imp300
+    rows.append((f"CPython {many} imports from files, stock (M instr)", cost["stock"], "1.00"))
+    rows.append(
+        (
+            f"CPython {many} imports after install() (M instr)",
+            cost["ours"],
+            f"{per / 1000:+.2f} K instructions per import",
+        )
+    )
+    return rows
+
+
 def main() -> None:
-    args = arguments(__doc__, 30)
+    args = arguments(__doc__, 30, callgrind=True)
+    if args.callgrind:
+        with workspace() as (work, home):
+            render(config_mod.validate({}, work), work / "boot")
+            compileall.compile_dir(str(work / "boot"), quiet=1)
+            rows = callgrind_cpython(work / "boot", work, 3 if args.runs == 30 else args.runs)
+        print_table(rows)
+        return
     with workspace() as (work, home):
         render(config_mod.validate({}, work), work / "boot")
         boot = work / "boot"
         # A binary carries bytecode; do not time the first import's compilation.
         compileall.compile_dir(str(boot), quiet=1)
-        rows = p1_startup(boot, home, args.runs, work / "p1")
-        rows += p2_p3(boot, home, args.runs, work / "p2")
-        rows += p4_size(boot)
+        boots = {"after": boot}
+        if args.baseline is not None:
+            boots = {"before": _render_baseline(args.baseline, work / "before"), **boots}
+        only = set(args.only or ("P1", "P2", "P3", "P4"))
+        rows = p1_startup(boot, home, args.runs, work / "p1") if "P1" in only else []
+        if "P2" in only:
+            rows += p2_contexts(boots, home, args.runs, work / "p2", args.instructions)
+        if "P3" in only:
+            rows += p3_requests(boot, home, args.runs, work / "p3")
+        if "P4" in only:
+            rows += p4_size(boot)
     print_table(rows)
 
 

@@ -1,6 +1,7 @@
 """P1-P3 and size on the real binary: the probe app linked with the shim and without it.
 
     .venv/bin/python benchmarks/bench_exe.py [--runs 40]
+    .venv/bin/python benchmarks/bench_exe.py --callgrind [--runs 3]
 
 Builds tests/exe/probe_project's `pair` target (the same app through pyoxidizer-ssl's macros and
 without them) with the real pyoxidizer and the machine's Rust, like tests/exe does (the cargo
@@ -15,6 +16,14 @@ P2 per context ssl.create_default_context() inside the binary, in the RHEL 7 lay
                does without us) and a bare SSLContext in the plain binary (the floor).
 P3 per request a urllib GET on a new connection to a loopback server, same three set-ups.
 Size           the binary with and without the shim, as built (debug) and stripped; report only.
+
+--callgrind    instructions instead of time (valgrind --tool=callgrind, the median of --runs
+               counts: hash randomisation moves a count by ~0.1 M): start-up added by the shim
+               for each run target (run_module, run_command, run_filename: `probe exit 0`; the
+               REPL with an empty stdin), each against the same target linked without the
+               macros (the `startup` target); and the import tax: `probe imports 300` (300
+               generated modules, probe/many/, written into the copy built here) minus
+               `probe exit 0`, with the shim vs without, per import.
 
 Absolute times vary between runs and machines; the ratios within one run are the result.
 """
@@ -58,6 +67,89 @@ def build_pair(work: Path, home: str) -> tuple[Path, Path]:
     shutil.copytree(PROBE, project, ignore=shutil.ignore_patterns("build", "__pycache__"))
     tree = build_tree(project, dist, rust, home, "pair")
     return tree / "run_module" / "probe-run_module", tree / "plain" / "probe-plain"
+
+
+MANY = 300  # modules the import-tax probe imports
+
+
+def build_startup(work: Path, home: str) -> Path:
+    """Link each run target with and without the shim, plus 300 tiny modules; the tree."""
+    python = python_for("3.10")
+    assert python is not None, "needs a local CPython 3.10 (pyenv install 3.10)"
+    dist = cached(python, CACHE / "distributions", linkable=True)
+    rust = find_rust(CACHE / "cargo-target")
+    project = work / "probe"
+    shutil.copytree(PROBE, project, ignore=shutil.ignore_patterns("build", "__pycache__"))
+    many = project / "probe" / "many"
+    many.mkdir()
+    (many / "__init__.py").write_text("")
+    for i in range(MANY):
+        (many / f"m{i}.py").write_text(f"VALUE = {i}\n")
+    script = work / "script.py"
+    script.write_text('from probe.cli import main\n\nif __name__ == "__main__":\n    main()\n')
+    return build_tree(project, dist, rust, home, "startup", "--var", "PROBE_SCRIPT", str(script))
+
+
+def _instructions(argv: list[str], env: dict[str, str], runs: int) -> float:
+    """Median instructions (millions) of ``argv`` under callgrind, stdin empty."""
+    counts = []
+    for _ in range(runs):
+        proc = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        counts.append(int(proc.stderr.split("Collected :")[1].split()[0]) / 1e6)
+    return statistics.median(counts)
+
+
+def callgrind(tree: Path, home: str, runs: int) -> list[Row]:
+    """Start-up per run target and the import tax, in millions of instructions."""
+    env = clean_env(home)
+    rows: list[Row] = []
+
+    def binary(kind: str) -> str:
+        return str(tree / kind / f"probe-{kind}")
+
+    for label, ours, plain, args in (
+        ("run_module", "run_module", "plain", ["exit", "0"]),
+        ("run_command", "run_command", "plain_run_command", ["exit", "0"]),
+        ("run_filename", "run_filename", "plain_run_filename", ["exit", "0"]),
+        ("REPL, empty stdin", "repl", "plain_repl", []),
+    ):
+        base = _instructions([binary(plain), *args], env, runs)
+        with_shim = _instructions([binary(ours), *args], env, runs)
+        added = with_shim - base
+        rows.append((f"start {label}: without the shim (M instr)", base, "1.00"))
+        rows.append(
+            (
+                f"start {label}: with the shim (M instr)",
+                with_shim,
+                f"+{added:.3f} M, {100 * added / base:+.2f}% of the binary's start",
+            )
+        )
+    off = _instructions(
+        [binary("run_module"), "exit", "0"], clean_env(home, PYOXIDIZER_SSL_DISABLE="1"), runs
+    )
+    rows.append(("start run_module, PYOXIDIZER_SSL_DISABLE=1 (M instr)", off, "-"))
+    tax = {}
+    for kind in ("run_module", "plain"):
+        imports = _instructions([binary(kind), "imports", str(MANY)], env, runs)
+        start = _instructions([binary(kind), "exit", "0"], env, runs)
+        tax[kind] = imports - start
+    per = (tax["run_module"] - tax["plain"]) * 1e6 / (MANY + 1)  # + probe.many itself
+    rows.append((f"{MANY} imports, without the shim (M instr)", tax["plain"], "1.00"))
+    rows.append(
+        (
+            f"{MANY} imports, with the shim (M instr)",
+            tax["run_module"],
+            f"{per / 1000:+.2f} K instructions per import",
+        )
+    )
+    return rows
 
 
 def _wall(argv: list[str], env: dict[str, str]) -> float:
@@ -163,7 +255,13 @@ def sizes(ours: Path, plain: Path, work: Path) -> list[Row]:
 
 
 def main() -> None:
-    args = arguments(__doc__, 40)
+    args = arguments(__doc__, 40, callgrind=True)
+    if args.callgrind:
+        with workspace() as (work, home):
+            tree = build_startup(work, home)
+            rows = callgrind(tree, home, min(args.runs, 5) if args.runs != 40 else 3)
+        print_table(rows)
+        return
     with workspace() as (work, home):
         start = time.monotonic()
         ours, plain = build_pair(work, home)

@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import binascii
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
+    from typing import Any, Callable
+
 _BEGIN = b"-----BEGIN "
 _END = b"-----END "
 _DASHES = b"-----"
@@ -63,6 +67,32 @@ def pem_blocks(data: bytes) -> list[tuple[bytes, bytes]]:
             blocks.append((data[start:pos] + b"\n", der))
 
 
+def pem_bodies(data: bytes) -> list[bytes]:
+    """Return each certificate block's base64 text as written, not decoded.
+
+    What tells cheaply that two PEM texts hold the same certificates: a hashed directory a
+    distro wrote beside its bundle is compared with the bundle this way (``_sources``), so a
+    difference in line breaks alone counts as a difference. An unterminated block ends the text
+    and one whose END names another label is skipped: OpenSSL stops reading at either, so it
+    never loads a certificate this does not list.
+    """
+    bodies: list[bytes] = []
+    find = data.find
+    pos = 0
+    while True:
+        start = find(_BEGIN, pos)
+        if start < 0:
+            return bodies
+        label_end = find(_DASHES, start + 11)  # len(_BEGIN)
+        end = find(_END, label_end)
+        if label_end < 0 or end < 0:
+            return bodies
+        label = data[start + 11 : label_end]
+        pos = end + 9 + len(label) + 5  # past "-----END <label>-----"
+        if data[end + 9 : pos] == label + _DASHES and label in CERT_LABELS:
+            bodies.append(data[label_end + 5 : end])
+
+
 def count_certificate_markers(data: bytes) -> int:
     """How many certificate blocks a PEM text claims to hold (decodable or not)."""
     return sum(data.count(b"-----BEGIN " + label + b"-----") for label in CERT_LABELS)
@@ -70,12 +100,12 @@ def count_certificate_markers(data: bytes) -> int:
 
 def is_hash_name(name: str) -> bool:
     """True for an OpenSSL hashed-directory entry name: eight hex digits, a dot, a number."""
-    stem, dot, suffix = name.partition(".")
+    suffix = name[9:]
     return (
-        dot == "."
-        and len(stem) == 8
+        name[8:9] == "."
+        and not name[:8].strip("0123456789abcdef")
         and suffix.isdigit()
-        and all(c in "0123456789abcdef" for c in stem)
+        and suffix.isascii()
     )
 
 
@@ -155,47 +185,176 @@ def string_text(tag: int, raw: bytes) -> str | None:
     )
 
 
+def _header(der: bytes, pos: int) -> tuple[int, int]:
+    """Return (content start, content end) of the DER element whose tag is at ``pos``.
+
+    The lean twin of ``der_element`` for the hash, which runs for every root of a system bundle
+    at the first TLS context; past the end of ``der`` it raises IndexError (callers map it).
+    """
+    length = der[pos + 1]
+    pos += 2
+    if length & 0x80:
+        count = length & 0x7F
+        if count == 0 or count > 4:
+            raise ValueError("bad DER length")
+        length = int.from_bytes(der[pos : pos + count], "big")
+        pos += count
+    end = pos + length
+    if end > len(der):
+        raise ValueError("DER element runs past its container")
+    return pos, end
+
+
 def _canon_value(tag: int, raw: bytes) -> bytes:
-    text = string_text(tag, raw)
-    if text is None:
+    """Return the canonical encoding of one attribute value (ASN1_STRING canon in OpenSSL)."""
+    width = _CANON_WIDTH.get(tag)
+    if width is None:  # not a string type OpenSSL canonicalises: copied, re-encoded as DER
         return _encode(tag, raw)
+    if width <= 1 and raw.isascii():  # nearly every value: a one-byte type's ASCII is its UTF-8
+        value = raw
+    else:  # BMPString/UniversalString are never their bytes, even when those are all ASCII
+        value = string_text(tag, raw).encode("utf-8", "surrogatepass")  # type: ignore[union-attr]
     # bytes.split() splits on exactly OpenSSL's ASCII white space (space \t \n \v \f \r) and
     # bytes.lower() folds only A-Z, leaving UTF-8 multi-byte sequences alone, as OpenSSL does.
-    value = b" ".join(text.encode("utf-8", "surrogatepass").split()).lower()
+    value = b" ".join(value.split()).lower()
+    if len(value) < 0x80:
+        return bytes((_UTF8, len(value))) + value
     return _encode(_UTF8, value)
 
 
-def _name_canon(der: bytes, start: int, end: int) -> bytes:
+def _name_canon(der: bytes, pos: int, end: int) -> bytes:
+    """Return a Name's canonical encoding: each RDN a SET of re-encoded attributes, sorted.
+
+    One pass over the DER without building element lists, short lengths read in line: it runs
+    ~150 times at the first context on a host whose bundle is hashed at run time. Each element
+    must lie inside its parent (checked), so a short length never needs its own bounds check.
+    """
     out = []
-    for tag, _, rstart, rend in der_children(der, start, end):
-        if tag != _SET:
+    while pos < end:
+        if der[pos] != _SET:
             raise ValueError("bad RDN")
+        if der[pos + 1] < 0x80:
+            pos, rdn_end = pos + 2, pos + 2 + der[pos + 1]
+        else:
+            pos, rdn_end = _header(der, pos)
+        if rdn_end > end:
+            raise ValueError("RDN runs past its Name")
         avas = []
-        for atag, _, astart, aend in der_children(der, rstart, rend):
-            parts = der_children(der, astart, aend)
-            if atag != _SEQUENCE or len(parts) != 2 or parts[0][0] != _OID:
+        while pos < rdn_end:
+            if der[pos] != _SEQUENCE:
                 raise ValueError("bad attribute")
-            oid = der[parts[0][1] : parts[0][3]]
-            vtag, _, vstart, vend = parts[1]
-            avas.append(_encode(_SEQUENCE, oid + _canon_value(vtag, der[vstart:vend])))
-        out.append(_encode(_SET, b"".join(sorted(avas))))
+            if der[pos + 1] < 0x80:
+                start, ava_end = pos + 2, pos + 2 + der[pos + 1]
+            else:
+                start, ava_end = _header(der, pos)
+            if ava_end > rdn_end or der[start] != _OID or der[start + 1] & 0x80:
+                raise ValueError("bad attribute")
+            oid_end = start + 2 + der[start + 1]  # an OID is short (DER: one length byte)
+            tag = der[oid_end]
+            if der[oid_end + 1] < 0x80:
+                value_start, value_end = oid_end + 2, oid_end + 2 + der[oid_end + 1]
+            else:
+                value_start, value_end = _header(der, oid_end)
+            if value_end != ava_end:
+                raise ValueError("bad attribute")
+            raw = der[value_start:value_end]
+            if (tag == 0x13 or tag == _UTF8) and raw.isascii():  # PrintableString, ASCII UTF-8
+                value = b" ".join(raw.split()).lower()
+                value = (
+                    bytes((_UTF8, len(value))) + value
+                    if len(value) < 0x80
+                    else _encode(_UTF8, value)
+                )
+            else:
+                value = _canon_value(tag, raw)
+            ava = der[start:oid_end] + value
+            if len(ava) < 0x80:
+                avas.append(bytes((_SEQUENCE, len(ava))) + ava)
+            else:
+                avas.append(_encode(_SEQUENCE, ava))
+            pos = ava_end
+        if len(avas) > 1:
+            avas.sort()  # DER's SET OF order, as OpenSSL's encoder sorts it
+        out.append(_encode(_SET, b"".join(avas)))
     return b"".join(out)
+
+
+def _sha1_function() -> Callable[[bytes], Any]:
+    """CPython's own SHA-1 module: a builtin in python-build-standalone, one small shared
+    library elsewhere (~0.2 ms), where hashlib costs ~1 ms more (it loads every algorithm and
+    OpenSSL's bindings). hashlib if a build lacks it."""
+    try:
+        from _sha1 import sha1  # type: ignore[import-not-found]
+    except ImportError:
+        try:
+            from _hashlib import openssl_sha1 as sha1
+        except ImportError:
+            from hashlib import sha1
+    return sha1  # type: ignore[no-any-return]
+
+
+_sha1_new: Callable[[bytes], Any] | None = None
 
 
 def name_hash(der: bytes, start: int, end: int) -> str:
     """Return OpenSSL's hash of the Name whose content spans ``der[start:end]``."""
-    # Imported here: the embedded certifi's names are hashed at build time, and hashlib costs
-    # ~1.5 ms at a first TLS context that never needs it.
-    import hashlib
-
-    digest = hashlib.sha1(_name_canon(der, start, end)).digest()
+    global _sha1_new
+    if _sha1_new is None:  # at first use: certifi's names are hashed at build time
+        _sha1_new = _sha1_function()
+    try:
+        digest = _sha1_new(_name_canon(der, start, end)).digest()
+    except IndexError:
+        raise ValueError("truncated Name") from None
     return format(int.from_bytes(digest[:4], "little"), "08x")
+
+
+def sha256_hex(data: bytes) -> str:
+    """Return SHA-256 of ``data`` in hex, without importing hashlib.
+
+    For certifi's whole bundle (~220 KB) at the first context: OpenSSL's digest through
+    ``_hashlib`` (~0.3 ms to import, ~0.1 ms to hash) beats CPython's own ``_sha256``/``_sha2``
+    (cheap to import, ~10x slower per byte) and hashlib, which loads every algorithm (~1 ms).
+    """
+    return _sha256_function()(data).hexdigest()  # type: ignore[no-any-return]
+
+
+def _sha256_function() -> Callable[[bytes], Any]:
+    try:
+        from _hashlib import openssl_sha256
+
+        return openssl_sha256
+    except ImportError:
+        pass
+    for name in ("_sha256", "_sha2"):  # _sha2 from 3.12
+        try:
+            return __import__(name).sha256  # type: ignore[no-any-return]
+        except ImportError:
+            pass
+    from hashlib import sha256
+
+    return sha256
 
 
 def subject_hash(der: bytes) -> str:
     """Return ``openssl x509 -subject_hash`` of a DER certificate; ValueError if malformed."""
     try:
-        _, _, start, end = tbs_fields(der)[4]
+        if der[0] != _SEQUENCE:
+            raise ValueError("not a certificate: outer element is not a SEQUENCE")
+        pos, _ = _header(der, 0)
+        if der[pos] != _SEQUENCE:
+            raise ValueError("not a certificate: no tbsCertificate")
+        pos, tbs_end = _header(der, pos)
+        if der[pos] == 0xA0:  # explicit [0] version
+            pos = _header(der, pos)[1]
+        if der[pos] != _INTEGER:
+            raise ValueError("not a certificate: no serial number")
+        for _ in range(4):  # serial, signature, issuer, validity
+            pos = _header(der, pos)[1]
+        if pos >= tbs_end or der[pos] != _SEQUENCE:
+            raise ValueError("not a certificate: no subject")
+        start, end = _header(der, pos)
+        if end > tbs_end:
+            raise ValueError("subject runs past tbsCertificate")
         return name_hash(der, start, end)
     except IndexError:
         raise ValueError("malformed certificate") from None

@@ -94,7 +94,7 @@ class Plans:
 
 def build(decision: _sources.Decision, note: Note) -> Plan:
     """Turn a decision into the loads of every context, laying out the private directory."""
-    from . import _data, _private_dir
+    from . import _data
 
     entries: list[Entry] = []  # to lay out in the private directory
     whole: list[tuple[str | None, bytes | None]] = []  # bundles loaded as they are
@@ -108,7 +108,11 @@ def build(decision: _sources.Decision, note: Note) -> Plan:
     if extra:
         note("plan.extra_ca", f"extra CAs: {len(extra)} added to every context")
     files = _hashed_files(entries + extra)
-    private = _private_dir.create(files, note) if files else None
+    private = None
+    if files:  # not for a hashed directory used as it is: nothing to lay out (~0.3-2 ms)
+        from . import _private_dir
+
+        private = _private_dir.create(files, note)
     if private is not None:
         note(
             "plan.private_dir",
@@ -140,9 +144,7 @@ def _hash_bundle(path: str | None, data: bytes, certifi: bool, note: Note) -> li
         note("plan.undecodable", f"{label!r}: {skipped} certificate blocks do not decode; skipped")
     names: tuple[str, ...] | None = None
     if certifi:
-        import hashlib
-
-        same = hashlib.sha256(data).hexdigest() == _data.CERTIFI_SHA256
+        same = _x509.sha256_hex(data) == _data.CERTIFI_SHA256
         if same and len(blocks) == len(_data.CERTIFI_HASHES):
             names = _data.CERTIFI_HASHES
         else:

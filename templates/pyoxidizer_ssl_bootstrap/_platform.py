@@ -54,6 +54,20 @@ CA_DIRS = (
     "/etc/certs/CA",
 )
 
+# Hashed directories a distro's trust tool writes from the same anchors as a bundle, keyed by the
+# bundle's real path: used as OpenSSL's capath in place of splitting the bundle at run time, once
+# checked to hold exactly the bundle's certificates (_sources.hashed_copy).
+CA_HASHED_DIRS = {
+    # Fedora 37+, RHEL 9+, CentOS Stream 9+ (update-ca-trust: p11-kit's pem-directory-hash)
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem": (
+        "/etc/pki/ca-trust/extracted/pem/directory-hash"
+    ),
+    # openSUSE, SLES 12+ (update-ca-certificates; also /etc/ssl/certs, OpenSSL's own directory)
+    "/var/lib/ca-certificates/ca-bundle.pem": "/var/lib/ca-certificates/pem",
+}
+# Debian, Ubuntu, Alpine, Arch: their hashed /etc/ssl/certs is OpenSSL's default directory,
+# read as such before any candidate is looked at.
+
 # On Windows, ssl.SSLContext.load_default_certs() already reads the OS store: that is the system.
 NATIVE_STORE = sys.platform == "win32"
 

@@ -18,6 +18,7 @@ from . import _platform, _x509
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
+    from importlib.machinery import ModuleSpec
     from typing import Callable, Optional, Tuple
 
     Note = Callable[[str, str], None]
@@ -162,6 +163,46 @@ def hashed_dir(path: str, label: str, note: Note) -> int:
     return len(names)
 
 
+def hashed_copy(bundle: str, data: bytes, note: Note) -> str | None:
+    """Return the distro's hashed directory of exactly ``bundle``'s certificates, or None.
+
+    Fedora 37+ and RHEL 9 write one beside their bundle (``_platform.CA_HASHED_DIRS``): given to
+    contexts as a capath it is read lazily, as our own split directory would be, and nothing is
+    split, hashed or written at run time. Used only under the rules for every store we read
+    (nothing another user could change: the directory and everything above it, each entry, each
+    link) and only when it is a faithful copy of the bundle: every XXXXXXXX.N entry is a file in
+    the directory or a link to one, numbered from .0 without gaps, and together they hold the
+    bundle's certificates, no more, no fewer (their base64 text compared, without decoding); one
+    entry's name is checked against its subject hash (a directory hashed by another algorithm).
+    Stale, partial, planted or foreign-owned: None, and the trace says why.
+    """
+    directory = _platform.CA_HASHED_DIRS.get(os.path.realpath(bundle))
+    if directory is None or not _platform.POSIX_OWNERS:
+        return None
+    label = "system: hashed directory"
+    if _changeable(directory, label, note):
+        return None
+    from . import _hashed_copy  # only on a host whose bundle has one
+
+    try:
+        reason = _hashed_copy.unlike(directory, data)
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+    except (ValueError, NotImplementedError) as exc:  # no dir_fd: an OS we do not know
+        reason = str(exc) or exc.__class__.__name__
+    if reason:
+        note(
+            "sources.system.hashed_dir.refused",
+            f"{label} {directory!r}: {reason}; splitting {bundle!r} instead",
+        )
+        return None
+    note(
+        "sources.system.hashed_dir.used",
+        f"{label} {directory!r}: the same certificates as {bundle!r}; used as it is",
+    )
+    return directory
+
+
 def _env_origin(setting: EnvSetting) -> str:
     return " ".join(f"{n}={v}" for n, v in zip(ENV_VARS, setting) if v is not None)
 
@@ -197,9 +238,12 @@ def system(setting: EnvSetting, note: Note) -> Decision | None:
 
     _, default_file, _, default_dir = _ssl.get_default_verify_paths()
     data = read_bundle(default_file, "system: OpenSSL default file", note)
-    files: list[tuple[str | None, bytes | None]] = [(default_file, data)] if data else []
+    copy = hashed_copy(default_file, data, note) if data else None
+    files: list[tuple[str | None, bytes | None]] = (
+        [(default_file, data)] if data and not copy else []
+    )
     found = hashed_dir(default_dir, "system: OpenSSL default dir", note)
-    dirs = [default_dir] if found else []
+    dirs = [path for path in (copy, default_dir if found else None) if path]
     if files or dirs:
         origin = " + ".join([default_file] * len(files) + dirs)
         return Decision("system", origin, files, dirs)
@@ -207,6 +251,9 @@ def system(setting: EnvSetting, note: Note) -> Decision | None:
     for path in _platform.CA_FILES:
         if path != default_file and not _changeable(path, "system: candidate", note):
             data = read_bundle(path, "system: candidate", note)
+            copy = hashed_copy(path, data, note) if data else None
+            if copy:
+                return Decision("system", copy, dirs=[copy])
             if data:
                 return Decision("system", path, [(path, data)])
     label = "system: candidate dir"
@@ -236,9 +283,7 @@ def truststore(setting: EnvSetting, note: Note) -> Decision | None:
     if sys.version_info < (3, 10):
         note("sources.truststore.python_too_old", "truststore: needs Python 3.10 or newer")
         return None
-    import importlib.util
-
-    if importlib.util.find_spec("truststore") is None:
+    if find_spec("truststore") is None:
         note("sources.truststore.missing", "truststore: not embedded in this binary")
         return None
     return Decision("truststore", "the OS verifier via truststore", native=True)
@@ -277,6 +322,28 @@ def decide(trust: tuple[str, ...], setting: EnvSetting, note: Note) -> Decision:
     return Decision(None, None, native=True)
 
 
+def find_spec(name: str) -> ModuleSpec | None:
+    """``importlib.util.find_spec`` for a top-level module, without importing importlib.util.
+
+    That import (contextlib, importlib's ABCs: ~0.5 ms) would be paid at the first context on a
+    host whose trust is certifi. The same steps: a module already imported gives its spec (a
+    missing one is a ValueError); otherwise each finder on sys.meta_path in turn.
+    """
+    module = sys.modules.get(name)
+    if module is not None:
+        spec: ModuleSpec | None = getattr(module, "__spec__", None)
+        if spec is None:
+            raise ValueError(f"{name}.__spec__ is None")
+        return spec
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
+        if find is not None:
+            spec = find(name, None)
+            if spec is not None:
+                return spec
+    return None
+
+
 def certifi_bundle(note: Note | None = None) -> bytes | None:
     """Return certifi's cacert.pem bytes wherever the binary put them, or None.
 
@@ -285,10 +352,8 @@ def certifi_bundle(note: Note | None = None) -> bytes | None:
     loader's get_data, then the package's resource reader (what PyOxidizer's importer serves,
     from memory or from files; on disk it would import importlib.resources, ~8 ms).
     """
-    import importlib.util
-
     try:
-        spec = importlib.util.find_spec("certifi")
+        spec = find_spec("certifi")
     except (ImportError, ValueError):  # a broken or half-removed certifi: no bundle
         return None
     if spec is None or spec.loader is None:

@@ -21,8 +21,9 @@ from support.wheels import requests_wheelhouse
 
 PROBE_PROJECT = Path(__file__).resolve().parent / "probe_project"
 
-# What run_filename runs: the probe's own commands, from a file outside the binary.
-PROBE_SCRIPT = "from probe.cli import main\n\nmain()\n"
+# What run_filename runs: the probe's own commands, from a file outside the binary. Guarded, as
+# multiprocessing requires: a spawn worker runs this file again as __mp_main__.
+PROBE_SCRIPT = 'from probe.cli import main\n\nif __name__ == "__main__":\n    main()\n'
 
 Built = Callable[[str, str], Path]
 
@@ -81,7 +82,7 @@ def built(
 def probe(
     tmp_path_factory: pytest.TempPathFactory, linkable: Distribution, rust: Rust, exe_home: str
 ) -> dict[str, Path]:
-    """{kind: binary} for the probe app built five ways (see probe_project/pyoxidizer.bzl),
+    """{kind: binary} for the probe app built six ways (see probe_project/pyoxidizer.bzl),
     and {"script": the file run_filename runs}."""
     root = tmp_path_factory.mktemp("probe")
     project = root / "probe"
@@ -91,5 +92,5 @@ def probe(
     tree = build_tree(
         project, linkable, rust, exe_home, "all", "--var", "PROBE_SCRIPT", str(script)
     )
-    kinds = ("run_module", "plain", "run_command", "run_filename", "repl")
+    kinds = ("run_module", "plain", "run_command", "run_filename", "repl", "broken")
     return {"script": script, **{kind: tree / kind / f"probe-{kind}" for kind in kinds}}

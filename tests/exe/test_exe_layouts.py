@@ -16,7 +16,15 @@ from support.env import clean_env
 from support.layouts import LAYOUTS, run_in_layout
 
 # Distros whose store python-build-standalone's OpenSSL does not find by itself.
-STORE_LAYOUTS = ("rhel7", "fedora43", "opensuse", "sles-hashed-only", "nixos", "freebsd")
+STORE_LAYOUTS = (
+    "rhel7",
+    "fedora43",
+    "fedora43-directory-hash",
+    "opensuse",
+    "sles-hashed-only",
+    "nixos",
+    "freebsd",
+)
 VERIFY_FAILED = "CERTIFICATE_VERIFY_FAILED"
 
 

@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from support.env import clean_env
-from support.layouts import require_namespaces, run_in_layout
 
 ARGS = ["info", "two words", "\u00e9t\u00e9 \u2713", ""]
 
@@ -138,15 +137,45 @@ def test_no_run_target_is_a_repl_on_a_tty(probe, home):
     assert "42 True" in output
 
 
-def test_spawn_pool_worker_verifies_tls(probe, server, bundle_pem, home, tmp_path):
-    """The probe dispatches its own spawn workers (pyembed 0.24's dispatch is broken; see
-    probe_project/pyoxidizer.bzl): the worker is the binary again, started without the app."""
-    require_namespaces()
-    argv = [str(probe["run_module"]), "pool", server]
-    proc = run_in_layout("fedora43", argv, clean_env(home), tmp_path / "ours", bundle_pem)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    # The parent never made a TLS connection: the worker decided, from the distro store, itself.
-    assert json.loads(proc.stdout) == {"body": "ok\n", "source": "system", "frozen": True}
-    argv = [str(probe["plain"]), "pool", server]
-    plain = run_in_layout("fedora43", argv, clean_env(home), tmp_path / "plain", bundle_pem)
-    assert plain.returncode == 1 and "CERTIFICATE_VERIFY_FAILED" in plain.stderr, plain.stderr
+def test_a_binary_without_its_bootstrap_still_runs_the_app(probe, home):
+    """#16.3: the wrapped config with no bootstrap to import (as when resources land where the
+    binary's importer cannot read them): the app runs with stock trust, same argv, __main__
+    and exit codes, and one line on stderr names the cause and the fix."""
+    proc = run(probe["broken"], home, *ARGS)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["argv"] == [None, *ARGS] and out["main"] == "__main__"
+    assert out["bootstrap"] is False
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("pyoxidizer-ssl: the bootstrap did not load (ModuleNotFoundError: ")
+    assert "pyoxidizer_ssl_bootstrap" in lines[0]
+    assert "fix: embed pyoxidizer_ssl_bootstrap" in lines[0]
+    assert run(probe["broken"], home, "exit", "7").returncode == 7
+    boom = run(probe["broken"], home, "raise")
+    assert boom.returncode == 1 and boom.stderr.rstrip().endswith("ValueError: boom")
+    # The app's traceback is its own: not chained to the failed import.
+    assert "During handling" not in boom.stderr, boom.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-c", "print('not the app')"],
+        ["-I", "-c", "from multiprocessing.resource_tracker import main;main(0); print(1)"],
+        ["-I", "-c", "from multiprocessing.resource_tracker import main;main(-1)"],
+        ["--multiprocessing-fork", "pipe_handle=x"],
+        ["--multiprocessing-fork", "tracker_fd=1", "pipe_handle=2", "other=3"],
+        ["-Z", "-c", "from multiprocessing.resource_tracker import main;main(0)"],
+    ],
+)
+def test_no_general_interpreter(argv, probe, home):
+    """Only the exact argv multiprocessing writes is a helper: anything else runs the app."""
+    out = info_of(run(probe["run_module"], home, *argv))
+    assert out["argv"] == [None, *argv] and out["main"] == "__main__"
+
+
+def info_of(proc: subprocess.CompletedProcess[str]) -> dict[str, object]:
+    assert proc.returncode == 0, proc.stderr
+    result: dict[str, object] = json.loads(proc.stdout)
+    return result

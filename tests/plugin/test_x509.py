@@ -1,8 +1,14 @@
-"""Our subject hash equals ``openssl x509 -subject_hash`` for every certifi root and odd names."""
+"""Our subject hash equals ``openssl x509 -subject_hash`` for every certifi root, every root of
+this host's system bundle, and odd names made here (each string type OpenSSL canonicalises,
+multi-valued RDNs, empty and blank values, long values, a type it copies as it is)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import ssl
 import subprocess
+import sys
 from pathlib import Path
 
 import certifi
@@ -12,7 +18,7 @@ from cryptography.x509.oid import NameOID
 
 from pyoxidizer_ssl import certinfo, x509
 from support.certs import self_signed
-from support.env import clean_env
+from support.env import clean_env, need
 
 
 def _openssl_hashes(pems: list[bytes]) -> list[str]:
@@ -37,6 +43,25 @@ def test_every_certifi_root_hashes_like_openssl():
     ours = [x509.subject_hash(der) for _, der in blocks]
     assert ours == _openssl_hashes([pem for pem, _ in blocks])
     assert all(certinfo.cert_info(der).is_ca for _, der in blocks)
+
+
+# Where this host's distro keeps its bundle (the first that exists is checked).
+SYSTEM_BUNDLES = (
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+    ssl.get_default_verify_paths().openssl_cafile,
+)
+
+
+def test_every_system_root_hashes_like_openssl():
+    found = [p for p in SYSTEM_BUNDLES if Path(p).is_file()]
+    need(bool(found), "no system CA bundle on this host")
+    blocks = x509.pem_blocks(Path(found[0]).read_bytes())
+    assert blocks, found[0]
+    ours = [x509.subject_hash(der) for _, der in blocks]
+    assert ours == _openssl_hashes([pem for pem, _ in blocks])
 
 
 def _cert(name: cx.Name, ca: bool = True) -> bytes:
@@ -79,6 +104,76 @@ ODD_NAMES = {
 @pytest.mark.parametrize("label", sorted(ODD_NAMES))
 def test_odd_names_hash_like_openssl(label):
     pem = _cert(ODD_NAMES[label])
+    ((_, der),) = x509.pem_blocks(pem)
+    assert [x509.subject_hash(der)] == _openssl_hashes([pem])
+
+
+# Names encoded here byte by byte (cryptography cannot write every string type, nor an unsorted
+# or empty RDN value): each RDN is a list of (OID, ASN.1 string tag, raw value bytes).
+CN = bytes.fromhex("0603550403")
+O = bytes.fromhex("060355040a")  # noqa: E741
+C = bytes.fromhex("0603550406")
+EMAIL = bytes.fromhex("06092a864886f70d010901")
+SERIAL = bytes.fromhex("0603550405")
+UTF8, PRINTABLE, T61, IA5, UNIVERSAL, BMP, NUMERIC = (
+    0x0C, 0x13, 0x14, 0x16, 0x1C, 0x1E, 0x12,
+)  # fmt: skip
+
+RAW_NAMES = {
+    "universalstring": [
+        [(CN, UNIVERSAL, "  \u00dcn\u00efcode   ROOT \U0001f512".encode("utf-32-be"))]
+    ],
+    "bmpstring with a euro": [[(CN, BMP, "Euro \u20ac  ROOT".encode("utf-16-be"))]],
+    "t61string latin-1": [[(CN, T61, "Z\u00fcrich\t\tROOT  CA".encode("latin-1"))]],
+    # (VisibleString, though canonicalised, is not a type OpenSSL decodes in a Name at all.)
+    "ia5string": [
+        [(CN, IA5, b"Ia5  CA")],
+        [(EMAIL, IA5, b" Root@EXAMPLE.com ")],
+    ],
+    "multi-valued, unsorted": [
+        [(O, UTF8, b"Zeta Org"), (CN, PRINTABLE, b"ALPHA"), (C, PRINTABLE, b"DE")],
+        [(CN, UTF8, b"second")],
+    ],
+    "multi-valued, one a prefix of another": [[(CN, UTF8, b"ab"), (CN, UTF8, b"ab c")]],
+    "empty values": [[(CN, UTF8, b"")], [(O, PRINTABLE, b"")]],
+    "blank values": [[(CN, UTF8, b" \t\r\n\x0b\x0c ")], [(O, PRINTABLE, b"  x  ")]],
+    "long value (long-form lengths)": [
+        [(CN, UTF8, b"Long  " * 40)],
+        [(O, BMP, ("\u00c4" * 90).encode("utf-16-be"))],
+    ],
+    "utf8 non-ascii upper case kept": [[(CN, UTF8, "\u00c4RGER  \u00d6L \u0130".encode())]],
+    "numericstring copied as it is": [[(SERIAL, NUMERIC, b" 12  34 ")], [(CN, UTF8, b"n")]],
+}
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    return x509._encode(tag, content)
+
+
+def _with_subject(rdns: list[list[tuple[bytes, int, bytes]]]) -> bytes:
+    """PEM of a real certificate whose subject is replaced by ``rdns`` (its signature no longer
+    matches, which ``-subject_hash`` does not check)."""
+    ((_, der),) = x509.pem_blocks(_cert(ODD_NAMES["upper and spaces"]))
+    name = _der(
+        0x30,
+        b"".join(
+            _der(0x31, b"".join(_der(0x30, oid + _der(tag, raw)) for oid, tag, raw in rdn))
+            for rdn in rdns
+        ),
+    )
+    _, start, end = x509.der_element(der, 0)
+    (_, _, tbs_start, tbs_end), *rest = x509.der_children(der, start, end)
+    _, subject_at, _, subject_end = x509.tbs_fields(der)[4]
+    tbs = _der(0x30, der[tbs_start:subject_at] + name + der[subject_end:tbs_end])
+    cert = _der(0x30, tbs + der[rest[0][1] : end])
+    body = base64.encodebytes(cert).replace(b"\n", b"")
+    lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+    return b"-----BEGIN CERTIFICATE-----\n" + lines + b"\n-----END CERTIFICATE-----\n"
+
+
+@pytest.mark.parametrize("label", sorted(RAW_NAMES))
+def test_names_made_byte_by_byte_hash_like_openssl(label):
+    pem = _with_subject(RAW_NAMES[label])
     ((_, der),) = x509.pem_blocks(pem)
     assert [x509.subject_hash(der)] == _openssl_hashes([pem])
 
@@ -173,3 +268,19 @@ def test_pem_blocks_skips_other_blocks_and_keeps_trusted_certificates():
 def test_malformed_der_is_a_value_error(der):
     with pytest.raises(ValueError):
         x509.subject_hash(der)
+
+
+@pytest.mark.parametrize("missing", [(), ("_sha1",), ("_sha1", "_hashlib")])
+def test_hashes_without_cpythons_own_modules(missing, monkeypatch):
+    """A build without _sha1 (or without _hashlib too) hashes alike through the next module;
+    so does SHA-256 without _hashlib, _sha256 and _sha2, one after the other."""
+    pem = _cert(ODD_NAMES["upper and spaces"])
+    ((_, der),) = x509.pem_blocks(pem)
+    for name in missing:
+        monkeypatch.setitem(sys.modules, name, None)  # import then raises ImportError
+    monkeypatch.setattr(x509, "_sha1_new", None)
+    assert [x509.subject_hash(der)] == _openssl_hashes([pem])
+    for name in ("_hashlib", "_sha256", "_sha2"):
+        assert x509.sha256_hex(pem) == hashlib.sha256(pem).hexdigest()
+        monkeypatch.setitem(sys.modules, name, None)
+    assert x509.sha256_hex(pem) == hashlib.sha256(pem).hexdigest()

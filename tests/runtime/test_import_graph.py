@@ -24,11 +24,13 @@ PACKAGE = "pyoxidizer_ssl_bootstrap"
 # The layers, lowest first; within a layer, a module may import those before it in its row.
 LAYERS = (
     ("settings and platform", ("_x509", "_platform", "_data")),
-    ("sources", ("_sources",)),
+    ("sources", ("_hashed_copy", "_sources")),  # a distro's hashed copy; every source
     ("the private directory", ("_cleanup", "_private_dir")),
     ("decision to plan", ("_plan", "_export")),  # what contexts load; export to children
     ("patches", ("_grpc", "_patches")),  # handed the functions they need, typed on no State
-    ("start-up", ("_state", "_report", "__init__")),  # the decision cache; Report; the shim
+    # the decision cache; Report; what the shim loads only when needed (the fallback import hook,
+    # multiprocessing's helpers, a file run as Py_RunMain runs it); the start-up module
+    ("start-up", ("_state", "_report", "_finder", "_multiprocessing", "_run", "__init__")),
 )
 ORDER = [module for _, modules in LAYERS for module in modules]
 
@@ -153,7 +155,7 @@ def test_modules_load_no_earlier_than_needed(render_bootstrap, home):
     assert steps["start-up"] == []
     assert steps["install()"] == ["_report"]
     at_ssl = set(steps["import ssl"]) - set(steps["install()"])
-    assert at_ssl == {"_patches", "_state"}
+    assert at_ssl == {"_finder", "_patches", "_state"}  # _finder: the hook's patching()
     at_context = set(steps["first context"]) - set(steps["import ssl"])
     assert {
         "_plan",

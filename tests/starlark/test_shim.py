@@ -120,7 +120,11 @@ def _out(proc):
 
 def test_run_module_keeps_argv_main_and_exit_code(build, oxidized, tmp_path, pyoxidizer_home):
     built = build('    config.run_module = "shimapp"')
-    assert built.interpreter()["x_options"] == ["pyoxidizer_ssl.run_module=shimapp"]  # wrapped once
+    options = built.interpreter()["x_options"]
+    assert options[0] == "pyoxidizer_ssl.run_module=shimapp"  # wrapped once
+    assert len(options) == 2 and options[1].startswith("pyoxidizer_ssl.fallback=import sys\n")
+    # pyembed's own spawn dispatch kills every worker: the shim dispatches them.
+    assert built.interpreter()["multiprocessing_auto_dispatch"] == "false"
     proc = _run(oxidized, built, tmp_path / "r", pyoxidizer_home, "7", "two words")
     assert proc.returncode == 7, proc.stderr
     out = _out(proc)
@@ -150,15 +154,18 @@ def test_run_command(build, oxidized, tmp_path, pyoxidizer_home):
 
 def test_start_up_path_loads_only_the_package(build, oxidized, tmp_path, pyoxidizer_home):
     """P1: before the app's first TLS use the shim has loaded the package and nothing else
-    (no ssl, no trust module, no Report), and its hook is first on sys.meta_path."""
+    (no ssl, no trust module, no Report); its hook is importlib's own _find_spec, not a finder
+    in sys.meta_path, and the run command left no name in __main__."""
     built = build(
         '    config.run_command = "import sys; print(sorted(m for m in sys.modules'
         " if m.startswith('pyoxidizer_ssl') or m in ('ssl', '_ssl', 'certifi')),"
-        " getattr(sys.meta_path[0].find_spec, '__module__', None))\""
+        " sys.modules['_frozen_importlib']._find_spec.__module__,"
+        " [f for f in sys.meta_path if 'pyoxidizer' in repr(f)],"
+        " sorted(n for n in globals() if not n.startswith('__')))\""
     )
     proc = _run(oxidized, built, tmp_path / "r", pyoxidizer_home)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == "['pyoxidizer_ssl_bootstrap'] pyoxidizer_ssl_bootstrap\n"
+    assert proc.stdout == "['pyoxidizer_ssl_bootstrap'] pyoxidizer_ssl_bootstrap [] ['sys']\n"
 
 
 def test_run_filename(build, oxidized, tmp_path, pyoxidizer_home):
@@ -208,7 +215,7 @@ def test_run_command_with_quotes_backslashes_newlines_and_braces(
     build, oxidized, tmp_path, pyoxidizer_home
 ):
     built = build(f"    config.run_command = {starlark_string(NASTY_COMMAND)}")
-    assert built.interpreter()["x_options"] == [f"pyoxidizer_ssl.run_command={NASTY_COMMAND}"]
+    assert built.interpreter()["x_options"][0] == f"pyoxidizer_ssl.run_command={NASTY_COMMAND}"
     proc = _run(oxidized, built, tmp_path / "r", pyoxidizer_home)
     assert (proc.returncode, proc.stdout) == (3, "q'uo\"te \\ {{ x }} {% if %} \u00e9\n"), (
         proc.stderr

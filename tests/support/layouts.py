@@ -24,6 +24,8 @@ _HELPER = Path(__file__).with_name("in_layout.py")
 
 # Where each distro keeps its store (see templates/pyoxidizer_ssl_bootstrap/_platform.py.j2).
 RHEL_BUNDLE = "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"
+# Fedora 37+ / RHEL 9: update-ca-trust also writes the same anchors as an OpenSSL capath.
+RHEL_HASHED = "/etc/pki/ca-trust/extracted/pem/directory-hash"
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,30 @@ LAYOUTS = {
             ),
             native_works=False,
             origin=RHEL_BUNDLE,
+        ),
+        Layout(
+            "fedora43-directory-hash",
+            (
+                ("bundle", RHEL_BUNDLE),
+                ("hashed", RHEL_HASHED),
+                ("dir", "/etc/pki/tls/certs"),
+                ("link", "/etc/ssl/certs", "../pki/tls/certs"),
+            ),
+            native_works=False,
+            origin=RHEL_HASHED,
+        ),
+        Layout(
+            "rhel9",
+            (
+                ("bundle", RHEL_BUNDLE),
+                ("hashed", RHEL_HASHED),
+                ("link", "/etc/pki/tls/certs/ca-bundle.crt", RHEL_BUNDLE),
+                ("link", "/etc/pki/tls/cert.pem", RHEL_BUNDLE),
+                ("link", "/etc/ssl/cert.pem", "/etc/pki/tls/cert.pem"),
+                ("link", "/etc/ssl/certs", "../pki/tls/certs"),
+            ),
+            native_works=True,
+            origin=RHEL_HASHED,
         ),
         Layout(
             "opensuse",

@@ -39,6 +39,9 @@ class Built:
             "inspect": re.search(r"\binspect: (Some\(true\)|None|Some\(false\))", self.config_rs)[
                 1
             ],
+            "multiprocessing_auto_dispatch": re.search(
+                r"\bmultiprocessing_auto_dispatch: (true|false)", self.config_rs
+            )[1],
         }
 
 
@@ -137,3 +140,18 @@ def executable_wrapper(python: str, work: Path) -> Path:
     wrapper.write_text(f'#!/bin/sh\nexec "{python}" -S -I "{_RUNNER}" "$@"\n')
     wrapper.chmod(0o755)
     return wrapper
+
+
+def shim_run_command() -> str:
+    """PYOXIDIZER_SSL_RUN_COMMAND as pyoxidizer.bzl defines it (its only escape is \\n)."""
+    bzl = (Path(__file__).resolve().parents[2] / "pyoxidizer.bzl").read_text()
+    found = re.search(r'^PYOXIDIZER_SSL_RUN_COMMAND = "(.*)"$', bzl, re.M)
+    assert found, "pyoxidizer.bzl defines no PYOXIDIZER_SSL_RUN_COMMAND"
+    return found[1].replace("\\n", "\n")
+
+
+def without_fallback(x_options: object) -> list[str]:
+    """A wrapped config's x_options less the shim's last one, the fallback code (checked)."""
+    assert isinstance(x_options, list) and x_options, x_options
+    assert x_options[-1].startswith("pyoxidizer_ssl.fallback=import sys\n"), x_options[-1]
+    return [str(option) for option in x_options[:-1]]

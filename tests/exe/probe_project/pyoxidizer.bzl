@@ -1,10 +1,11 @@
-# The probe app, linked five ways by tests/exe: through the macros with each run target
-# (run_module, run_command, run_filename, none: the REPL) and once without them (plain).
+# The probe app, linked six ways by tests/exe: through the macros with each run target
+# (run_module, run_command, run_filename, none: the REPL), once without them (plain), and once
+# with the wrapped config but no bootstrap embedded (broken: the shim must still run the app).
 # `all` builds every one into its own directory: <kind>/probe-<kind> and <kind>/lib/;
 # `pair` only run_module and plain.
 # run_filename's script is --var PROBE_SCRIPT (an absolute path, read when the binary starts).
 
-load("build/pyoxidizer-ssl/pyoxidizer.bzl", "pyoxidizer_ssl_distribution", "pyoxidizer_ssl_executable")
+load("build/pyoxidizer-ssl/pyoxidizer.bzl", "pyoxidizer_ssl_distribution", "pyoxidizer_ssl_executable", "pyoxidizer_ssl_wrap_config")
 
 def _policy(dist):
     policy = dist.make_python_packaging_policy()
@@ -29,13 +30,8 @@ def _exe(kind, config, shim):
     return exe
 
 def _config():
-    config = pyoxidizer_ssl_distribution(vars = VARS).make_python_interpreter_config()
-    # pyembed 0.24's own spawn-worker dispatch calls spawn_main(kwargs) with the dict as its
-    # first argument: every spawn worker dies with "TypeError: 'dict' object cannot be
-    # interpreted as an integer". Off, the worker runs the run target and the probe dispatches
-    # it itself (probe.cli.dispatch_multiprocessing), as a PyInstaller app does.
-    config.multiprocessing_auto_dispatch = False
-    return config
+    # The app's config, unchanged: the shim turns pyembed's multiprocessing dispatch off itself.
+    return pyoxidizer_ssl_distribution(vars = VARS).make_python_interpreter_config()
 
 def make_run_module():
     config = _config()
@@ -45,7 +41,18 @@ def make_run_module():
 def make_plain():
     config = _config()
     config.run_module = "probe"
+    # pyembed 0.24's own spawn-worker dispatch calls spawn_main(kwargs) with the dict as its
+    # first argument: every spawn worker dies with "TypeError: 'dict' object cannot be
+    # interpreted as an integer". Off, the worker runs the run target and the probe dispatches
+    # it itself (probe.cli.dispatch_multiprocessing), the README's workaround without the shim.
+    config.multiprocessing_auto_dispatch = False
     return _exe("plain", config, False)
+
+def make_broken():
+    config = _config()
+    config.run_module = "probe"
+    pyoxidizer_ssl_wrap_config(config)
+    return _exe("broken", config, False)  # the shim's run command, no bootstrap to import
 
 def make_run_command():
     config = _config()
@@ -60,13 +67,14 @@ def make_run_filename():
 def make_repl():
     return _exe("repl", _config(), True)
 
-def make_all(run_module, plain, run_command, run_filename, repl):
+def make_all(run_module, plain, run_command, run_filename, repl, broken):
     files = FileManifest()
     files.add_manifest(run_module.to_file_manifest("run_module"))
     files.add_manifest(plain.to_file_manifest("plain"))
     files.add_manifest(run_command.to_file_manifest("run_command"))
     files.add_manifest(run_filename.to_file_manifest("run_filename"))
     files.add_manifest(repl.to_file_manifest("repl"))
+    files.add_manifest(broken.to_file_manifest("broken"))
     return files
 
 def make_pair(run_module, plain):
@@ -80,14 +88,53 @@ register_target("plain", make_plain)
 register_target("run_command", make_run_command)
 register_target("run_filename", make_run_filename)
 register_target("repl", make_repl)
+register_target("broken", make_broken)
 register_target(
     "all",
     make_all,
-    depends = ["run_module", "plain", "run_command", "run_filename", "repl"],
+    depends = ["run_module", "plain", "run_command", "run_filename", "repl", "broken"],
     default = True,
 )
 
 # With and without the shim only, for benchmarks/bench_exe.py.
 register_target("pair", make_pair, depends = ["run_module", "plain"])
+
+# Each run target with and without the shim, for bench_exe.py --callgrind (start-up counted).
+def make_plain_run_command():
+    config = _config()
+    config.run_command = "import probe.cli; probe.cli.main()"
+    return _exe("plain_run_command", config, False)
+
+def make_plain_run_filename():
+    config = _config()
+    config.run_filename = VARS.get("PROBE_SCRIPT")
+    return _exe("plain_run_filename", config, False)
+
+def make_plain_repl():
+    return _exe("plain_repl", _config(), False)
+
+def make_startup(run_module, plain, run_command, plain_run_command, run_filename, plain_run_filename, repl, plain_repl):
+    files = FileManifest()
+    for kind, exe in [
+        ("run_module", run_module),
+        ("plain", plain),
+        ("run_command", run_command),
+        ("plain_run_command", plain_run_command),
+        ("run_filename", run_filename),
+        ("plain_run_filename", plain_run_filename),
+        ("repl", repl),
+        ("plain_repl", plain_repl),
+    ]:
+        files.add_manifest(exe.to_file_manifest(kind))
+    return files
+
+register_target("plain_run_command", make_plain_run_command)
+register_target("plain_run_filename", make_plain_run_filename)
+register_target("plain_repl", make_plain_repl)
+register_target(
+    "startup",
+    make_startup,
+    depends = ["run_module", "plain", "run_command", "plain_run_command", "run_filename", "plain_run_filename", "repl", "plain_repl"],
+)
 
 resolve_targets()

@@ -4,7 +4,13 @@ fetch URL   GET URL with urllib; print the body, or `error: <reason>` and exit 1
 info        print sys.argv, __main__, sys.frozen, where the bootstrap and _ssl came from (JSON)
 exit N      raise SystemExit(N)
 raise       raise an uncaught ValueError
-pool URL    GET URL in a multiprocessing spawn Pool worker; print its result (JSON)
+pool URL [METHOD [pool|process]]
+            GET URL in a multiprocessing worker (a Pool's, default, or a Process) started
+            with METHOD (spawn, default; forkserver; fork); print its result (JSON). The app
+            calls freeze_support() first, as frozen apps do
+imports N   import probe.many.m0 ... m<N-1> (bench_exe.py --callgrind writes them: the import tax)
+shm         make a shared-memory block and leave it for multiprocessing's resource tracker
+            to clean up at exit (it says so on stderr); print {"tracker": pid}
 time WHAT N [URL]
             time N of WHAT: context (ssl.create_default_context()), bare (an SSLContext,
             the floor) or urlopen (a GET of URL on a new connection); print
@@ -54,15 +60,34 @@ def _info() -> int:
     return 0
 
 
-def _pool(url: str) -> int:
+def _pool(url: str, method: str, how: str) -> int:
     import json
     import multiprocessing
 
     from probe import work
 
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        body, source, frozen = pool.apply(work.fetch, (url,))
+    multiprocessing.freeze_support()
+    ctx = multiprocessing.get_context(method)
+    if how == "process":
+        queue = ctx.Queue()
+        process = ctx.Process(target=work.fetch_into, args=(url, queue))
+        process.start()
+        body, source, frozen = queue.get(timeout=120)
+        process.join(timeout=120)
+    else:
+        with ctx.Pool(1) as pool:
+            body, source, frozen = pool.apply(work.fetch, (url,))
     print(json.dumps({"body": body, "source": source, "frozen": frozen}))
+    return 0
+
+
+def _shm() -> int:
+    import json
+    from multiprocessing import resource_tracker, shared_memory
+
+    block = shared_memory.SharedMemory(create=True, size=16)  # registered with the tracker
+    block.close()  # not unlinked: the tracker must do it at exit
+    print(json.dumps({"tracker": resource_tracker._resource_tracker._pid}))
     return 0
 
 
@@ -94,11 +119,14 @@ def _time(what: str, runs: int, url: str) -> int:
 def dispatch_multiprocessing() -> None:
     """Be a multiprocessing helper process when started as one; else return.
 
-    What a frozen app on POSIX must do itself in a pyembed 0.24 binary (see pyoxidizer.bzl):
-    run a spawn worker (`--multiprocessing-fork k=v...`, multiprocessing's own freeze_support)
-    and the resource tracker, which multiprocessing starts as `<exe> -I -c <code>` and a
-    binary, parsing no interpreter options, would otherwise answer by running the app again.
+    The README's workaround for a binary without pyoxidizer-ssl's shim (the plain probe, built
+    with multiprocessing_auto_dispatch off): run a spawn worker (`--multiprocessing-fork k=v...`,
+    multiprocessing's own freeze_support) and the resource tracker, which multiprocessing starts
+    as `<exe> -I -c <code>`. With the shim this never runs: the shim dispatches them itself,
+    before the app, which is what the tests check.
     """
+    if "pyoxidizer_ssl_bootstrap" in sys.modules:
+        return
     argv = sys.argv
     if len(argv) >= 2 and argv[1] == "--multiprocessing-fork":
         from multiprocessing.spawn import freeze_support
@@ -127,7 +155,14 @@ def main() -> None:
     if command == "raise":
         raise ValueError("boom")
     if command == "pool":
-        sys.exit(_pool(args[1]))
+        method = args[2] if len(args) > 2 else "spawn"
+        sys.exit(_pool(args[1], method, args[3] if len(args) > 3 else "pool"))
+    if command == "shm":
+        sys.exit(_shm())
+    if command == "imports":
+        for i in range(int(args[1])):
+            __import__(f"probe.many.m{i}")
+        sys.exit(0)
     if command == "time":
         sys.exit(_time(args[1], int(args[2]), args[3] if len(args) > 3 else ""))
     sys.exit(_info())
