@@ -1,9 +1,14 @@
-"""Removing private directories: at exit, at SIGTERM, in forked children, and leftovers.
+"""Removing private directories: at exit, in forked children, and leftovers of killed runs.
 
 A directory is removed only through descriptors and only if it is still the one that was made
 (same device and inode): unlink never follows a link, and nothing outside it is touched. The
 last process holding a directory's flock removes it; a killed run's leftover, held by nobody and
 older than a minute, is removed by the next run of the same user.
+
+This module knows nothing of what it holds beyond three methods (``close``, ``before_fork``,
+``after_fork``): ``_private_dir`` uses it, never the other way round. No signal handler is
+installed: a Python-level one would change how the process dies (PID 1 ignores the re-raised
+SIGTERM; a long C call delays death), so a directory left by a kill is the next run's to remove.
 """
 
 from __future__ import annotations
@@ -11,15 +16,21 @@ from __future__ import annotations
 import os
 import stat
 
-from . import _x509
+from . import _platform, _x509
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
-    from typing import Callable
-
-    from ._private_dir import PrivateDir
+    from typing import Callable, Protocol
 
     Note = Callable[[str, str], None]
+
+    class Held(Protocol):
+        """Something this process holds and removes at exit (a private directory)."""
+
+        def close(self) -> None: ...
+        def before_fork(self) -> None: ...
+        def after_fork(self, child: bool) -> None: ...
+
 
 PREFIX = "pyoxidizer-ssl-"
 CERTIFI_PREFIX = PREFIX + "certifi-"  # the private copy of certifi's bundle (_patches)
@@ -27,7 +38,7 @@ STALE_SECONDS = 60  # a younger unlocked directory may be one another run is sti
 DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
-live: list[PrivateDir] = []  # every directory this process holds, for fork and exit
+live: list[Held] = []  # every directory this process holds, for fork and exit
 
 
 def empty(fd: int) -> None:
@@ -84,7 +95,7 @@ def sweep_stale(parent_fd: int, note: Note) -> None:
             info = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
             if (
                 not stat.S_ISDIR(info.st_mode)
-                or info.st_uid != os.geteuid()
+                or _platform.open_to_others(info, _platform.MINE)
                 or stat.S_IMODE(info.st_mode) != 0o700
                 or info.st_mtime > cutoff
             ):
@@ -114,9 +125,10 @@ def sweep_stale(parent_fd: int, note: Note) -> None:
 _hooks_installed = False
 
 
-def on_first_directory(note: Note) -> None:
-    """Once per process: clean up at exit and at SIGTERM; re-own directories in forked children."""
+def register(held: Held, note: Note) -> None:
+    """Hold ``held`` until exit; the first time, set up the exit and fork hooks."""
     global _hooks_installed
+    live.append(held)
     if _hooks_installed:
         return
     _hooks_installed = True
@@ -129,58 +141,29 @@ def on_first_directory(note: Note) -> None:
             after_in_parent=lambda: _after_fork(False),
             after_in_child=lambda: _after_fork(True),
         )
-    try:
-        import _signal as signal  # type: ignore[import-not-found]  # builtin; signal.py: ~1 ms
-
-        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, _on_sigterm)
-            note(
-                "cleanup.sigterm.handler",
-                "SIGTERM: private directories are removed before the process ends",
-            )
-        else:
-            note(
-                "cleanup.sigterm.app_handler",
-                "SIGTERM: the app's own handler stays; its exit removes them",
-            )
-    except (ValueError, OSError, AttributeError):  # not the main thread, or no SIGTERM
-        note(
-            "cleanup.sigterm.none",
-            "SIGTERM: no handler installed here; a later run removes what is left",
-        )
+    note(
+        "cleanup.no_signal_handler",
+        "private directories are removed at exit; one left by a kill (SIGTERM, SIGKILL) is "
+        "removed by a later run (no signal handler: the process dies as it would without us)",
+    )
 
 
-def forget(made: PrivateDir) -> None:
-    if made in live:
-        live.remove(made)
+def forget(held: Held) -> None:
+    if held in live:
+        live.remove(held)
 
 
 def close_all() -> None:
-    for made in list(live):
-        made.close()
+    for held in list(live):
+        held.close()
     del live[:]
 
 
 def _before_fork() -> None:
-    for made in live:
-        try:
-            made.before_fork()
-        except OSError:
-            made.spare = None
+    for held in live:
+        held.before_fork()
 
 
 def _after_fork(child: bool) -> None:
-    for made in live:
-        try:
-            made.after_fork(child)
-        except OSError:
-            made.pid = -1  # never remove from here what another process may still use
-
-
-def _on_sigterm(signum: int, frame: object) -> None:
-    """Clean up, then die of SIGTERM exactly as without a handler (same status for the parent)."""
-    import _signal as signal
-
-    close_all()
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    os.kill(os.getpid(), signal.SIGTERM)
+    for held in live:
+        held.after_fork(child)

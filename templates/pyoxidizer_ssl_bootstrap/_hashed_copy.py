@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import stat
 
-from . import _x509
+from . import _platform, _x509
 
 MAX_ENTRY_BYTES = 1024 * 1024
 # Through links, as OpenSSL opens them; never blocking on a FIFO planted under a hash name.
@@ -32,14 +32,14 @@ def unlike(directory: str, data: bytes) -> str | None:
     fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         device = os.fstat(fd).st_dev
-        ours = (0, os.geteuid())
         entries = []
         inodes = set()
         with os.scandir(fd) as listing:
             for item in listing:
                 link = item.is_symlink()
                 if _x509.is_hash_name(item.name):
-                    if link and item.stat(follow_symlinks=False).st_uid not in ours:
+                    own = item.stat(follow_symlinks=False)
+                    if link and _platform.open_to_others(own, _platform.STORE):
                         return f"{item.name!r} belongs to another user"
                     entries.append(item.name)
                 if not link:
@@ -57,7 +57,7 @@ def unlike(directory: str, data: bytes) -> str | None:
                     return f"{name!r} leads out of the directory"
                 if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
                     return f"{name!r} is not a file of at most {MAX_ENTRY_BYTES} bytes"
-                if info.st_uid not in ours or info.st_mode & 0o022:
+                if _platform.open_to_others(info, _platform.STORE):
                     return f"{name!r}: another user could change it"
                 if info.st_ino not in texts:
                     texts[info.st_ino] = os.read(entry, info.st_size)

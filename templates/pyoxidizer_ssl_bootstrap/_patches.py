@@ -166,11 +166,16 @@ def _patch_ssl(policy: Policy, ssl: ModuleType) -> None:
     base_default = cls.set_default_verify_paths
     base_load = cls.load_verify_locations
 
-    def set_default_verify_paths(self: ssl_module.SSLContext) -> None:
+    # Positional-only self, as in the C methods they replace (stock signatures).
+    def set_default_verify_paths(self: ssl_module.SSLContext, /) -> None:
         policy.apply(self, base_default, base_load)
 
     def load_verify_locations(
-        self: ssl_module.SSLContext, cafile: Any = None, capath: Any = None, cadata: Any = None
+        self: ssl_module.SSLContext,
+        /,
+        cafile: Any = None,
+        capath: Any = None,
+        cadata: Any = None,
     ) -> None:
         if cadata is None and policy.means_the_decision(cafile, capath):
             policy.apply(self, base_default, base_load)
@@ -179,6 +184,8 @@ def _patch_ssl(policy: Policy, ssl: ModuleType) -> None:
 
     set_default_verify_paths.__doc__ = base_default.__doc__
     load_verify_locations.__doc__ = base_load.__doc__
+    set_default_verify_paths.__annotations__ = {}  # inspect.signature() shows stock's
+    load_verify_locations.__annotations__ = {}
     cls.set_default_verify_paths = set_default_verify_paths
     cls.load_verify_locations = load_verify_locations
     cls._pyoxidizer_ssl = True

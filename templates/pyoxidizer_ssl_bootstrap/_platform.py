@@ -90,16 +90,23 @@ POSIX_OWNERS = os.name == "posix"
 
 
 def env_is_trusted() -> bool:
-    """False in a setuid/setgid process: like OpenSSL's secure_getenv, ignore SSL_CERT_*.
+    """False in a privileged exec: like OpenSSL's secure_getenv, ignore SSL_CERT_*.
 
     The caller of a setuid program controls its environment but not its privileges; letting them
-    choose the CAs it trusts would hand them its TLS connections.
+    choose the CAs it trusts would hand them its TLS connections. "Privileged" is a fact of the
+    exec, as for OpenSSL: the kernel's AT_SECURE (setuid/setgid exec, file capabilities), never
+    ids the program changes for a while later (a daemon's temporary seteuid). Where there is no
+    auxiliary vector to read (not Linux, or no /proc and no libc to ask), real and effective ids
+    differing at the first call is the best sign left.
     """
     global _secure
     if not POSIX_OWNERS:
         return True
     if _secure is None:
-        _secure = os.getuid() != os.geteuid() or os.getgid() != os.getegid() or _at_secure()
+        secure = _at_secure()
+        if secure is None:
+            secure = os.getuid() != os.geteuid() or os.getgid() != os.getegid()
+        _secure = secure
     return not _secure
 
 
@@ -107,18 +114,120 @@ _secure: bool | None = None  # decided once: a process's privileges at exec do n
 _AT_SECURE = 23  # the kernel's auxiliary-vector key: 1 when exec gave privileges (setuid, caps)
 
 
-def _at_secure() -> bool:
-    """Linux's AT_SECURE, what glibc's secure_getenv reads; also catches file capabilities."""
+def _at_secure() -> bool | None:
+    """Linux's AT_SECURE, what glibc's secure_getenv reads; None where it cannot be read."""
     if not sys.platform.startswith("linux"):
-        return False
+        return None
     try:
         with open("/proc/self/auxv", "rb") as f:
             data = f.read()
-    except OSError:  # a privileged process may not read its own auxv: treat it as one
-        return os.path.isdir("/proc/self")
+    except OSError:  # e.g. not readable under a temporary seteuid; or no /proc (chroot)
+        return _getauxval_secure()
     width = 8 if sys.maxsize > 2**32 else 4
     for offset in range(0, len(data) - 2 * width + 1, 2 * width):
         key = int.from_bytes(data[offset : offset + width], sys.byteorder)
         if key == _AT_SECURE:
             return int.from_bytes(data[offset + width : offset + 2 * width], sys.byteorder) != 0
     return False
+
+
+def _getauxval_secure() -> bool | None:
+    """libc's getauxval(AT_SECURE) (glibc, musl), where /proc/self/auxv cannot be read."""
+    try:
+        import ctypes
+
+        getauxval = ctypes.CDLL(None).getauxval
+        getauxval.restype = ctypes.c_ulong
+        getauxval.argtypes = (ctypes.c_ulong,)
+        return bool(getauxval(_AT_SECURE))
+    except Exception:  # no ctypes in this binary, or no getauxval
+        return None
+
+
+def ids_settled() -> bool:
+    """True when real and effective ids are the same (as at an ordinary exec): not a setuid
+    program, and not in the middle of a temporary seteuid/setegid."""
+    if not POSIX_OWNERS:
+        return True
+    return os.getuid() == os.geteuid() and os.getgid() == os.getegid()
+
+
+def ids() -> tuple[int, int, int, int]:
+    """(real uid, effective uid, real gid, effective gid); zeros where owners mean nothing."""
+    if not POSIX_OWNERS:
+        return (0, 0, 0, 0)
+    return (os.getuid(), os.geteuid(), os.getgid(), os.getegid())
+
+
+# -- Who may change an entry: one predicate, three policies ------------------------------------
+#
+# "May a user other than us and root change this entry?" is asked of three kinds of path, and
+# the answer differs on purpose. Each policy is named here; every caller passes one.
+
+
+class Policy:
+    """How strict the ownership question is for one kind of path."""
+
+    def __init__(self, name: str, sticky_ok: bool, links: str, walk: str, bits: int) -> None:
+        self.name = name
+        self.sticky_ok = sticky_ok  # a sticky directory (/tmp): others may add, not replace
+        self.links = links  # "refuse": any link fails; "owner": a link's owner counts, not mode
+        self.walk = walk  # "entry": this one only; "literal": and every directory above it
+        self.bits = bits  # mode bits no one but the owner may have
+
+
+# The parent the private directory is made in: root's or ours, written by others only with the
+# sticky bit (/dev/shm, /tmp). Its real path is used, so a link is not what is checked.
+TEMP_PARENT = Policy("temp parent", sticky_ok=True, links="refuse", walk="entry", bits=0o022)
+# A path exported to children (SSL_CERT_DIR): it must stay unclaimable after we exit, so nothing
+# up the literal path may be a link or writable by others, sticky or not.
+EXPORTED = Policy("exported chain", sticky_ok=False, links="refuse", walk="literal", bits=0o022)
+# A store we read that OpenSSL would not (a distro candidate, a certifi on disk): sticky is fine
+# (only an entry's owner may rename it there); a link's own mode means nothing, its owner does.
+STORE = Policy("store we read", sticky_ok=True, links="owner", walk="literal", bits=0o022)
+# What we made for ourselves (the private directory, its leftovers): ours alone, no other bits.
+MINE = Policy("ours alone", sticky_ok=False, links="refuse", walk="entry", bits=0o077)
+
+
+def open_to_others(info: os.stat_result, policy: Policy) -> str | None:
+    """Why another user could change the entry with this (l)stat under ``policy``; None if not."""
+    import stat
+
+    if not POSIX_OWNERS:
+        return None  # ACLs decide there; the per-user temporary directory is private by its ACL
+    link = stat.S_ISLNK(info.st_mode)
+    if link and policy.links == "refuse":
+        return "a symbolic link"
+    # "Us" is the process's own user only while its ids are settled: during a temporary
+    # seteuid(65534), or in a setuid program, uid 65534 or the caller is not us; only root is.
+    mine = os.geteuid() if ids_settled() else 0
+    owners = (mine,) if policy is MINE else (mine, 0)
+    if info.st_uid not in owners:
+        whose = "not us" if policy is MINE else "neither us nor root"
+        return f"owned by uid {info.st_uid}, {whose}"
+    if link:
+        return None
+    sticky = policy.sticky_ok and stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_ISVTX
+    if info.st_mode & policy.bits and not sticky:
+        if policy.sticky_ok:
+            return "writable by other users without the sticky bit"
+        return "open to other users" if policy is MINE else "writable by other users"
+    return None
+
+
+def chain_open_to_others(path: str, policy: Policy) -> str | None:
+    """Why another user could change ``path`` or (for a walking policy) anything above it."""
+    if not POSIX_OWNERS:
+        return None
+    while True:
+        try:
+            info = os.lstat(path)
+        except OSError:
+            return "cannot be examined" if policy is not STORE else None
+        why = open_to_others(info, policy)
+        if why:
+            return f"{path!r}: {why}"
+        parent = os.path.dirname(path)
+        if policy.walk == "entry" or parent == path:
+            return None
+        path = parent

@@ -11,9 +11,17 @@ redirect, swap, re-create or shrink what a context looks into.
   held for the process's life, so removing or renaming the directory and creating another under
   its name changes nothing. Elsewhere the real path is used only when every directory above it
   is writable by no one but us and root; otherwise certificates are loaded per context.
-- Checked at every new context (one fstat): if the directory was emptied or removed (tmpfiles,
-  logind's RemoveIPC), it is rebuilt and the new one put under the same descriptor, which heals
-  existing contexts too. Until then they fail closed; they never trust anything new.
+- Made only while real and effective ids are the same (never during a temporary seteuid, when
+  it would belong to another user), and owned by that user.
+- Checked at every new context: one fstat (same inode, not emptied), the process's ids, and one
+  file opened through the very path contexts use. If the directory was emptied or removed
+  (tmpfiles, logind's RemoveIPC) or the process now runs as another user, it is rebuilt aside
+  and put under the same descriptor with dup2, which heals existing contexts too. If that
+  cannot be done (ids changed for a while, a sandbox, a chroot without /proc, no descriptors
+  left), new contexts load certificates per context and the trace says so.
+- The descriptor contexts name is never closed while the process runs: after a failed rebuild
+  it stays on our own emptied or removed directory, which trusts nothing new and to which no
+  one else can add; its number can never come to name another directory.
 - Held with a shared flock, which systemd-tmpfiles honours; removed by the last holder, never
   reused (``_cleanup``).
 """
@@ -38,6 +46,7 @@ _NOFOLLOW = _cleanup.NOFOLLOW
 _FILE_FLAGS = (
     os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 ) | getattr(os, "O_BINARY", 0)
+_READ_FLAGS = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _BY_FD = os.mkdir in os.supports_dir_fd and os.unlink in os.supports_dir_fd
 
 
@@ -64,8 +73,12 @@ class PrivateDir:
         self.path = path  # what OpenSSL is given
         self.files = files
         self.prefix = prefix
+        # The one place that knows: pid -1 means this process never removes it (not held by a
+        # lock of its own, or already closed).
         self.pid = os.getpid()
         self.spare: int | None = None  # the next forked child's lock, between fork's hooks
+        self.ids = _platform.ids()  # who made it; a change is noticed at the next context
+        self.probe = files[0][0] if files else None
         self.ident = (0, 0)
         self.mtime = 0
         self.remember()
@@ -89,7 +102,8 @@ class PrivateDir:
         self.mtime = info.st_mtime_ns
 
     def intact(self) -> bool:
-        """One fstat: is it still the directory written, unchanged? (At every new context.)"""
+        """Still the directory written, unchanged, and readable as we are now through the path
+        contexts use? (At every new context: one fstat, the ids, one open.)"""
         try:
             info = self._stat()
         except OSError:
@@ -98,13 +112,26 @@ class PrivateDir:
             (info.st_dev, info.st_ino) == self.ident
             and info.st_nlink > 0
             and info.st_mtime_ns == self.mtime
+            and _platform.ids() == self.ids
+            and self.readable()
         )
 
-    def repair(self, note: Note) -> bool:
-        """After ``intact()`` said no: heal it in place if possible; False means give it up.
+    def readable(self) -> bool:
+        """Can OpenSSL, with the process's credentials and view of the file system now, open a
+        file through the path contexts were given? (A sandbox, a chroot, a uid change.)"""
+        if self.probe is None:
+            return True
+        try:
+            os.close(os.open(os.path.join(self.path, self.probe), _READ_FLAGS))
+        except OSError:
+            return False
+        return True
 
-        Given up, it is never touched again if its descriptor may now be someone else's, and
-        removed otherwise; new contexts then need a new directory.
+    def repair(self, note: Note) -> bool:
+        """After ``intact()`` said no: heal it behind the same path if possible.
+
+        False means new contexts need another plan (the caller builds it; per context when no
+        new directory can be made). Its descriptor is never closed here: contexts may name it.
         """
         try:
             info: os.stat_result | None = self._stat()
@@ -115,50 +142,100 @@ class PrivateDir:
                 "private_dir.lost",
                 f"private directory {self.path!r}: no longer ours; making a new one",
             )
-            _cleanup.forget(self)
+            _cleanup.forget(self)  # the number may be someone else's now: never touched again
             return False
-        note(
-            "private_dir.changed",
-            f"private directory {self.path!r} was emptied or removed from outside; rebuilding",
-        )
+        now = _platform.ids()
+        if now != self.ids and not _platform.ids_settled():
+            note(
+                "private_dir.ids_changed",
+                f"private directory {self.path!r}: the process's ids are temporarily changed "
+                f"(uid {now[0]}/{now[1]}, gid {now[2]}/{now[3]}); new contexts load "
+                "certificates per context; contexts made before fail closed where they need "
+                "it until the ids are back",
+            )
+            return False
+        unchanged = info.st_nlink > 0 and info.st_mtime_ns == self.mtime
+        if unchanged and now == self.ids:
+            note(
+                "private_dir.unreadable",
+                f"private directory {self.path!r} can no longer be read through that path "
+                "(a sandbox such as Landlock, a chroot without /proc, or the like): new "
+                "contexts load certificates per context; contexts made before fail closed where "
+                "they need it",
+            )
+            return False
+        if now != self.ids:
+            note(
+                "private_dir.new_user",
+                f"private directory {self.path!r}: the process now runs as uid {now[1]}; "
+                "rebuilding",
+            )
+        else:
+            note(
+                "private_dir.changed",
+                f"private directory {self.path!r} was emptied or removed from outside; rebuilding",
+            )
         if self.fd is not None and self.path == _fd_path(self.fd) and self._heal(note):
             return True
-        self.close()
-        _cleanup.forget(self)
+        note(
+            "private_dir.rebuild_failed",
+            f"private directory {self.path!r}: rebuilding failed; contexts made before keep our "
+            "own emptied directory, which trusts nothing new, and fail closed where they need "
+            "it; new contexts load certificates per context",
+        )
         return False
 
     def _heal(self, note: Note) -> bool:
-        """Put a rebuilt directory under the same descriptor: existing contexts see it too."""
+        """Build a new directory aside, then put it under the same descriptor (dup2, atomic):
+        existing contexts see it too, and the number never names anything else meanwhile."""
         assert self.fd is not None
         fresh = create(self.files, note, self.prefix)
-        if fresh is None or fresh.fd is None:
+        if fresh is None:
+            return False
+        if fresh.fd is None:
+            fresh.close()
             return False
         old = (self.parent, self.name, self.ident)
-        os.dup2(fresh.fd, self.fd, inheritable=False)
-        os.close(fresh.fd)
         _cleanup.forget(fresh)
+        try:  # the old directory, to empty it once contexts no longer look into it
+            previous: int | None = os.open(".", _DIR_FLAGS, dir_fd=self.fd)
+        except OSError:
+            previous = None
+        os.dup2(fresh.fd, self.fd, inheritable=False)  # the old directory's lock goes with it
+        os.close(fresh.fd)
+        if previous is not None:
+            try:  # fails, harmlessly, if it was another uid's: a later run of that user's
+                _cleanup.empty(previous)
+            except OSError:
+                pass
+            os.close(previous)
         self.parent, self.name, self.real_path = fresh.parent, fresh.name, fresh.real_path
+        self.ids = fresh.ids
         self.remember()
         _cleanup.remove_by_name(*old)
         note(
             "private_dir.rebuilt",
-            f"private directory rebuilt as {self.real_path!r} behind {self.path!r}",
+            f"private directory rebuilt as {self.real_path!r} (uid {self.ids[1]}) "
+            f"behind {self.path!r}",
         )
         return True
 
     def exportable(self) -> bool:
         """True when the real path stays unclaimable by others even after it is removed."""
-        return private_chain(self.real_path)
+        return _platform.chain_open_to_others(self.real_path, _platform.EXPORTED) is None
 
     def before_fork(self) -> None:
         """In the parent, just before fork: a lock of the child's own, taken while the parent
         still holds its own, so no exit of the parent can ever find the directory unheld."""
         self.spare = None
-        if self.fd is None:
+        if self.fd is None or self.pid != os.getpid():
             return
         import fcntl
 
-        spare = os.open(".", _DIR_FLAGS, dir_fd=self.fd)  # a new description, a lock of its own
+        try:
+            spare = os.open(".", _DIR_FLAGS, dir_fd=self.fd)  # a new description, its own lock
+        except OSError:
+            return
         try:
             fcntl.flock(spare, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except OSError:
@@ -172,15 +249,23 @@ class PrivateDir:
         if not child:
             if spare is not None:
                 os.close(spare)
-        elif spare is None or self.fd is None:
+            return
+        if spare is None or self.fd is None:
             self.pid = -1  # not held by a lock of its own: never removed from the child
-        else:
-            os.dup2(spare, self.fd, inheritable=False)
+            return
+        try:
+            os.dup2(spare, self.fd, inheritable=False)  # same directory: contexts see no change
             os.close(spare)
             self.pid = os.getpid()
+        except OSError:
+            self.pid = -1
 
     def close(self) -> None:
-        """Remove the directory unless another process still holds it; the last holder does."""
+        """Remove the directory unless another process still holds it; the last holder does.
+
+        The descriptor itself stays open until the process ends: a context may still name it
+        (another thread's handshake during exit), and its number must not name anything else.
+        """
         _cleanup.forget(self)
         if self.pid != os.getpid():
             return
@@ -198,15 +283,23 @@ class PrivateDir:
                 _cleanup.remove_by_name(self.parent, self.name, self.ident)
         except OSError:
             pass  # held by another process, or already gone
-        finally:
-            os.close(self.fd)
 
 
 def create(files: list[tuple[str, bytes]], note: Note, prefix: str = PREFIX) -> PrivateDir | None:
     """Write ``files`` into a new private directory in the first safe parent; None if none is.
 
-    Every parent passed over is in the trace, with the reason.
+    Every parent passed over is in the trace, with the reason. Only while real and effective
+    ids are the same: during a temporary seteuid the directory would be another user's.
     """
+    if not _platform.ids_settled():
+        uid, euid, gid, egid = _platform.ids()
+        note(
+            "private_dir.ids_unsettled",
+            f"private directory: not made while the ids are temporarily changed or setuid "
+            f"(uid {uid}/{euid}, gid {gid}/{egid}): it would belong to another user; loading "
+            "certificates per context instead (same trust, slower)",
+        )
+        return None
     for entry in _platform.TEMP_PARENTS:
         parent = os.environ.get(entry[1:], "") if entry.startswith("$") else entry
         if not parent or not os.path.isdir(parent):
@@ -220,8 +313,7 @@ def create(files: list[tuple[str, bytes]], note: Note, prefix: str = PREFIX) -> 
                 f"private directory: {parent!r} passed over: {exc.strerror or exc}",
             )
             continue
-        _cleanup.live.append(made)
-        _cleanup.on_first_directory(note)
+        _cleanup.register(made, note)
         return made
     note(
         "private_dir.none",
@@ -229,40 +321,6 @@ def create(files: list[tuple[str, bytes]], note: Note, prefix: str = PREFIX) -> 
         "(same trust, slower)",
     )
     return None
-
-
-def unsafe_parent(info: os.stat_result) -> str | None:
-    """Why a directory with this stat must not hold ours, or None when it may."""
-    if not stat.S_ISDIR(info.st_mode):
-        return "not a directory"
-    if not _platform.POSIX_OWNERS:
-        return None
-    if info.st_uid not in (os.geteuid(), 0):
-        return f"owned by uid {info.st_uid}, neither us nor root"
-    if info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX:
-        return "writable by other users without the sticky bit"
-    return None
-
-
-def private_chain(path: str) -> bool:
-    """True when no one but us and root can create, rename or remove anything along ``path``."""
-    if not _platform.POSIX_OWNERS:
-        return True
-    while True:  # the literal path: a link anywhere on it could be re-pointed by its owner
-        try:
-            info = os.lstat(path)
-        except OSError:
-            return False
-        if (
-            stat.S_ISLNK(info.st_mode)
-            or info.st_uid not in (os.geteuid(), 0)
-            or info.st_mode & 0o022
-        ):
-            return False
-        parent = os.path.dirname(path)
-        if parent == path:
-            return True
-        path = parent
 
 
 def _fd_path(fd: int) -> str | None:
@@ -275,7 +333,9 @@ def _make_in(parent: str, files: list[tuple[str, bytes]], prefix: str, note: Not
     parent_fd = os.open(parent, _DIR_FLAGS)
     try:
         opened = os.fstat(parent_fd)
-        why = unsafe_parent(opened)
+        why = _platform.open_to_others(opened, _platform.TEMP_PARENT)
+        if not stat.S_ISDIR(opened.st_mode):
+            why = "not a directory"
         named = os.stat(parent)
         if not why and (named.st_dev, named.st_ino) != (opened.st_dev, opened.st_ino):
             why = "its name changed while it was opened"
@@ -288,18 +348,21 @@ def _make_in(parent: str, files: list[tuple[str, bytes]], prefix: str, note: Not
         os.close(parent_fd)
     info = os.fstat(fd)
     try:
-        if info.st_uid != os.geteuid() or info.st_mode & 0o077 or not stat.S_ISDIR(info.st_mode):
+        if _platform.open_to_others(info, _platform.MINE) or not stat.S_ISDIR(info.st_mode):
             raise Refused("the new directory is not private to us")
         fcntl.flock(fd, fcntl.LOCK_SH)
         fd = _move_high(fd)
         path = _fd_path(fd) if fd >= _HIGH_FD else None  # a low number is soon reused
         if path is None or os.stat(path).st_ino != info.st_ino:
-            if not private_chain(parent):
+            if _platform.chain_open_to_others(parent, _platform.EXPORTED):
                 raise Refused("others can write above it and no descriptor path names it")
             path = os.path.join(parent, name)
         for file_name, data in files:
             _write_new(file_name, data, fd)
-        return PrivateDir(parent, name, fd, path, files, prefix)
+        made = PrivateDir(parent, name, fd, path, files, prefix)
+        if not made.readable():
+            raise Refused(f"contexts could not read it through {path!r} (a sandbox?)")
+        return made
     except BaseException:
         _cleanup.empty(fd)
         _cleanup.remove_by_name(parent, name, (info.st_dev, info.st_ino))

@@ -123,28 +123,10 @@ def others_can_change(path: str) -> bool:
     or remove it there. Used for stores OpenSSL itself would not read (the distro candidates)
     and for a certifi found on disk.
     """
-    if not _platform.POSIX_OWNERS:
-        return False
-    return _chain_open_to_others(os.path.abspath(path)) or _chain_open_to_others(
-        os.path.realpath(path)
+    return any(
+        _platform.chain_open_to_others(where, _platform.STORE)
+        for where in (os.path.abspath(path), os.path.realpath(path))
     )
-
-
-def _chain_open_to_others(path: str) -> bool:
-    while True:
-        try:
-            info = os.lstat(path)
-        except OSError:
-            return False  # what does not exist is skipped by its reader anyway
-        if info.st_uid not in (0, os.geteuid()):
-            return True
-        writable = info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX
-        if writable and not stat.S_ISLNK(info.st_mode):  # a link's own mode means nothing
-            return True
-        parent = os.path.dirname(path)
-        if parent == path:
-            return False
-        path = parent
 
 
 def _changeable(path: str, label: str, note: Note) -> bool:

@@ -11,6 +11,7 @@ modules import nothing from here: they are handed the functions they need (``dec
 from __future__ import annotations
 
 import _thread
+import os
 
 from . import _patches
 
@@ -36,11 +37,39 @@ class State:
         # What export_env set for children: read back, it is not the user's own setting.
         self.exported: dict[str, str] = {}
         self._lock = _thread.RLock()  # type: ignore[attr-defined]  # real, not in typeshed
+        if hasattr(os, "register_at_fork"):  # a child forked while another thread held it
+            os.register_at_fork(after_in_child=self._fresh_lock)
         self._decision: _sources.Decision | None = None
         self._env: _sources.EnvSetting = (None, None)
         self._noted: set[str] = set()
         self._plans: _plan.Plans | None = None  # made at the first context
         self.policy = _patches.Policy(note, self.note_once, trust, self.decision, self.plan)
+
+    def _fresh_lock(self) -> None:
+        """In a forked child: the threads that held our lock, or were importing a module (the
+        first context imports lazily: ours, hashlib), do not exist here, so what they held
+        would never be freed. A fresh lock; their import locks dropped and the modules they had
+        half run imported again."""
+        self._lock = _thread.RLock()  # type: ignore[attr-defined]
+        if self._plans is not None:  # the plan's own lock, held while the directory is laid out
+            self._plans._lock = _thread.RLock()  # type: ignore[attr-defined]
+        import sys
+
+        try:  # importlib's per-module locks (CPython 3.8-3.13); frozen, already loaded
+            from importlib import _bootstrap
+
+            locks = _bootstrap._module_locks  # type: ignore[attr-defined]
+            me = _thread.get_ident()
+            for name, ref in list(locks.items()):
+                owner = getattr(ref(), "owner", None)
+                if owner is None or owner == me:
+                    continue
+                spec = getattr(sys.modules.get(name), "__spec__", None)
+                if spec is not None and getattr(spec, "_initializing", False):
+                    sys.modules.pop(name, None)
+                locks.pop(name, None)
+        except Exception:  # another Python's internals: the child may wait, as stock's can
+            pass
 
     def note_once(self, key: str, message: str) -> None:
         """Add a step to the trace unless the same step is there already (per-context faults)."""

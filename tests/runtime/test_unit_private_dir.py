@@ -97,12 +97,14 @@ def test_sticky_world_writable_parent_is_accepted_but_not_exportable(private, tr
     assert not made.exportable()  # the name could be taken once it is gone
 
 
-def test_private_chain(private, tmp_path):
+def test_an_exported_chain_under_tmp_is_never_private(private, tmp_path):
+    from pyoxidizer_ssl_bootstrap import _platform
+
     private_dir = tmp_path / "a" / "b"
     private_dir.mkdir(parents=True)
     # tmp_path itself lies under /tmp (sticky, world-writable): never a private chain.
-    assert private.private_chain(str(private_dir)) is False
-    assert private.private_chain("/") is True
+    assert _platform.chain_open_to_others(str(private_dir), _platform.EXPORTED)
+    assert _platform.chain_open_to_others("/", _platform.EXPORTED) is None
 
 
 def test_sweep_leaves_what_it_did_not_make(private, trace, tmp_path):
@@ -159,7 +161,9 @@ def test_temp_parent_reached_through_a_link_is_used_by_its_real_path(
     monkeypatch.setenv("TEST_PARENT", str(link))
     made = _made(private, trace)
     assert made.real_path.startswith(str(tmp_path / "parent") + os.sep)
-    assert not private.private_chain(str(link))  # a link on the way is never private
+    from pyoxidizer_ssl_bootstrap import _platform
+
+    assert _platform.chain_open_to_others(str(link), _platform.EXPORTED)  # a link: never private
 
 
 def test_without_a_high_descriptor_contexts_never_get_a_descriptor_path(
@@ -169,3 +173,41 @@ def test_without_a_high_descriptor_contexts_never_get_a_descriptor_path(
     monkeypatch.setattr(private, "_HIGH_FD", 1 << 30)
     made = private.create(FILES, trace)
     assert made is None or not made.path.startswith("/proc/self/fd/")
+
+
+def test_made_only_while_real_and_effective_ids_are_the_same(private, trace, monkeypatch):
+    """During a temporary seteuid the directory would belong to another user: none is made."""
+    monkeypatch.setattr(os, "geteuid", lambda: os.getuid() + 1)
+    assert private.create(FILES, trace) is None
+    assert trace.has("not made while the ids are temporarily changed or setuid")
+
+
+def test_a_directory_contexts_cannot_read_through_its_path_is_noticed(private, trace, monkeypatch):
+    """A sandbox or chroot hides it: intact() opens one file through the contexts' path."""
+    made = _made(private, trace)
+    assert made.intact()
+    monkeypatch.setattr(made, "path", made.path + "-hidden")
+    assert not made.intact()
+    assert not made.repair(trace)
+    assert trace.has("can no longer be read through that path")
+    assert made in private._cleanup.live  # held, never closed: contexts may name it
+
+
+def test_a_failed_rebuild_keeps_the_descriptor_open(private, trace, monkeypatch):
+    made = _made(private, trace)
+    fd, ident = made.fd, made.ident
+    for name, _ in FILES:
+        os.unlink(os.path.join(made.real_path, name))
+    os.rmdir(made.real_path)
+    monkeypatch.setattr(private, "create", lambda *args, **kwargs: None)
+    assert not made.repair(trace)
+    assert trace.has("rebuilding failed")
+    info = os.fstat(fd)  # still ours, removed: nothing can be added to it
+    assert (info.st_dev, info.st_ino) == ident and info.st_nlink == 0
+
+
+def test_close_keeps_the_descriptor_contexts_may_name(private, trace):
+    made = _made(private, trace)
+    made.close()
+    assert not os.path.exists(made.real_path)
+    assert os.fstat(made.fd).st_nlink == 0  # open on the removed directory until the process ends

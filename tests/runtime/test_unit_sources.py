@@ -100,10 +100,23 @@ def test_read_env_counts_empty_as_set_and_skips_our_exports(sources, trace, monk
 
 
 def test_read_env_ignores_ssl_cert_in_a_setuid_process(sources, trace, monkeypatch):
+    from pyoxidizer_ssl_bootstrap import _platform
+
     monkeypatch.setenv("SSL_CERT_FILE", "/caller/chose/this.pem")
-    monkeypatch.setattr(os, "geteuid", lambda: os.getuid() + 1)
+    monkeypatch.setattr(_platform, "_secure", None)
+    monkeypatch.setattr(_platform, "_at_secure", lambda: True)  # the kernel's AT_SECURE
     assert sources.read_env({}, trace) == (None, None)
     assert trace.step_keys() == ["sources.env.setuid_ignored"]
+
+
+def test_ids_changed_for_a_while_are_not_a_privileged_exec(sources, trace, monkeypatch):
+    """A daemon's temporary seteuid at the first call: AT_SECURE (an exec fact) decides."""
+    from pyoxidizer_ssl_bootstrap import _platform
+
+    monkeypatch.setenv("SSL_CERT_FILE", "/operator/chose/this.pem")
+    monkeypatch.setattr(_platform, "_secure", None)
+    monkeypatch.setattr(os, "geteuid", lambda: os.getuid() + 1)
+    assert sources.read_env({}, trace) == ("/operator/chose/this.pem", None)
 
 
 def test_every_trust_name_has_a_source(sources):
