@@ -181,11 +181,6 @@ def info_of(proc: subprocess.CompletedProcess[str]) -> dict[str, object]:
     return result
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RED-TEAM FINDING (open): the forkserver argv's main_path is run as __main__ "
-    "(forkserver.main -> spawn.import_main_path -> runpy.run_path), so argv chooses a file to run",
-)
 def test_forkserver_main_path_is_not_a_file_runner(probe, home, tmp_path: Path):
     """`<exe> -c 'from multiprocessing.forkserver import main; main(0, 0, ["__main__"],
     **{"main_path": FILE})'` passes every check in _multiprocessing._forkserver, and the stdlib's
