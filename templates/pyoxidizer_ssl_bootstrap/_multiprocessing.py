@@ -152,6 +152,10 @@ def _forkserver(code: str) -> "Optional[Callable[[], object]]":
         and [(a.name, a.asname) for a in first.names] == [("main", None)]
     ):
         return None
+    # forkserver.main() runs main_path as __main__ (spawn.import_main_path) before it reads the
+    # listener: only the binary's own run_filename target may be named, else argv picks a file.
+    if "main_path" in data and not _own_main(data["main_path"]):
+        return None
 
     def forkserver() -> None:
         from multiprocessing.forkserver import main
@@ -159,6 +163,25 @@ def _forkserver(code: str) -> "Optional[Callable[[], object]]":
         main(listener, alive, preload, **data)
 
     return forkserver
+
+
+def _own_main(path: str) -> bool:
+    """True when ``path`` is this binary's run_filename target (what a parent sends as main_path).
+
+    run_module and run_command binaries have no __main__ file, so they never send one.
+    """
+    import os
+
+    target = getattr(sys, "_xoptions", {}).get("pyoxidizer_ssl.run_filename")
+    if not isinstance(target, str) or not os.path.isabs(path):
+        return False
+    mine = os.path.normpath(os.path.join(os.getcwd(), target))
+    if os.path.normpath(path) == mine:
+        return True
+    try:
+        return os.path.samefile(path, mine)
+    except OSError:
+        return False
 
 
 def dispatch(

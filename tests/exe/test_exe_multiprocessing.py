@@ -28,6 +28,7 @@ MATRIX = [
     ("run_module", "fork", "process"),
     ("run_command", "spawn", "pool"),
     ("run_filename", "spawn", "process"),
+    ("run_filename", "forkserver", "process"),
 ]
 
 

@@ -179,3 +179,19 @@ def info_of(proc: subprocess.CompletedProcess[str]) -> dict[str, object]:
     assert proc.returncode == 0, proc.stderr
     result: dict[str, object] = json.loads(proc.stdout)
     return result
+
+
+def test_forkserver_main_path_is_not_a_file_runner(probe, home, tmp_path: Path):
+    """`<exe> -c 'from multiprocessing.forkserver import main; main(0, 0, ["__main__"],
+    **{"main_path": FILE})'` passes every check in _multiprocessing._forkserver, and the stdlib's
+    forkserver.main() then runs FILE with runpy before it touches the listener: whoever runs the
+    binary runs any file of theirs in it (sudoers/allow-listed binaries: no AT_SECURE there)."""
+    marker = tmp_path / "ran"
+    planted = tmp_path / "planted.py"
+    planted.write_text(f"open({str(marker)!r}, 'w').write('x')\n")
+    code = (
+        "from multiprocessing.forkserver import main; "
+        f"main(0, 0, ['__main__'], **{{'main_path': {str(planted)!r}}})"
+    )
+    run(probe["run_module"], home, "-c", code)
+    assert not marker.exists(), "the binary ran a file named on its command line"
