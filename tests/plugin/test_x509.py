@@ -124,6 +124,9 @@ RAW_NAMES = {
         [(CN, UNIVERSAL, "  \u00dcn\u00efcode   ROOT \U0001f512".encode("utf-32-be"))]
     ],
     "bmpstring with a euro": [[(CN, BMP, "Euro \u20ac  ROOT".encode("utf-16-be"))]],
+    # Every byte below 0x80, yet not ASCII text: a two- or four-byte type is always decoded.
+    "bmpstring, ascii only": [[(CN, BMP, "Plain  ROOT".encode("utf-16-be"))]],
+    "universalstring, ascii only": [[(O, UNIVERSAL, "Plain Org".encode("utf-32-be"))]],
     "t61string latin-1": [[(CN, T61, "Z\u00fcrich\t\tROOT  CA".encode("latin-1"))]],
     # (VisibleString, though canonicalised, is not a type OpenSSL decodes in a Name at all.)
     "ia5string": [
