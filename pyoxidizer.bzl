@@ -29,7 +29,7 @@ PYOXIDIZER_SSL_DEFAULT_DIR = "build/pyoxidizer-ssl"
 # raising), the code in -X pyoxidizer_ssl.fallback runs the target instead, with stock trust,
 # after one line on stderr: the shim never stops the app. The name it binds in __main__ is
 # removed before the app runs; the fallback is compiled only when it runs.
-PYOXIDIZER_SSL_RUN_COMMAND = "try:from pyoxidizer_ssl_bootstrap import main as _pyoxidizer_ssl\nexcept Exception:exec(__import__('sys')._xoptions['pyoxidizer_ssl.fallback'],{})\nelse:_pyoxidizer_ssl()"
+PYOXIDIZER_SSL_RUN_COMMAND = "try:import pyoxidizer_ssl_bootstrap as _pyoxidizer_ssl;_pyoxidizer_ssl.main\nexcept Exception:exec(__import__('sys')._xoptions['pyoxidizer_ssl.fallback'],{})\nelse:_pyoxidizer_ssl.main()"
 
 # default_python_distribution()'s flavors in PyOxidizer 0.24.
 PYOXIDIZER_SSL_FLAVORS = ["standalone", "standalone_static", "standalone_dynamic"]
@@ -41,6 +41,10 @@ PYOXIDIZER_SSL_FLAVORS = ["standalone", "standalone_static", "standalone_dynamic
 PYOXIDIZER_SSL_CERTIFI = ["embed", "app"]
 
 _X_PREFIX = "pyoxidizer_ssl."
+
+# certifi's modules the binary never needs: its own test suite, and its CLI (`python -m
+# certifi`, which a binary cannot run; every resource in the index costs each start a little).
+_CERTIFI_SKIP = ["certifi.tests", "certifi.__main__"]
 _RUN_ATTRS = ["run_command", "run_module", "run_filename"]
 
 # What the run command runs when the bootstrap cannot be imported (inside its `except`, in a
@@ -54,7 +58,7 @@ _FALLBACK = "\n".join([
     "e=sys.exc_info()[1]",
     "try:sys.stderr.write(\"pyoxidizer-ssl: the bootstrap did not load (%s: %s); the app runs with OpenSSL default trust; fix: embed pyoxidizer_ssl_bootstrap where this binary imports from (pyoxidizer_ssl_executable or pyoxidizer_ssl_add_resources, built with pyoxidizer-ssl build)\\n\"%(type(e).__name__,\" \".join(str(e).split())))",
     "except Exception:pass",
-    "a=sys.argv;o=sys._xoptions;g=sys.modules[\"__main__\"].__dict__;t=\"from multiprocessing.resource_tracker import main;main(\"",
+    "a=sys.argv;o=sys._xoptions;g=sys.modules[\"__main__\"].__dict__;g.pop(\"_pyoxidizer_ssl\",0);t=\"from multiprocessing.resource_tracker import main;main(\"",
     "if a[1:2]==[\"--multiprocessing-fork\"]:from multiprocessing.spawn import freeze_support as f;f()",
     "if a[-2:-1]==[\"-c\"]and a[-1].startswith(\"from multiprocessing.\"):",
     " n=a[-1][len(t):-1]",
@@ -219,7 +223,7 @@ def pyoxidizer_ssl_add_resources(exe, vars, dist = "", packaging_policy = "", ce
         # A "files" policy (set_resource_handling_mode("files")) reads a package as plain files,
         # which read_package_root() filters out: the directory is fine, the policy is not.
         fail(missing + "; or, if the packaging policy is set_resource_handling_mode(\"files\"), pass dist and packaging_policy")
-    _add_bytecode_only(exe, resources, "")
+    _add_bytecode_only(exe, resources, [])
     if certifi == "app":
         return exe
     certifi_dir = _var(vars, "PYOXIDIZER_SSL_CERTIFI_DIR", None)
@@ -227,7 +231,7 @@ def pyoxidizer_ssl_add_resources(exe, vars, dist = "", packaging_policy = "", ce
         certifi_resources = reader.pip_install(["certifi"])
     else:
         certifi_resources = reader.read_package_root(path = certifi_dir, packages = ["certifi"])
-    _add_bytecode_only(exe, certifi_resources, "certifi.tests")
+    _add_bytecode_only(exe, certifi_resources, _CERTIFI_SKIP)
     return exe
 
 def _certifi_mode(macro, certifi):
@@ -264,16 +268,22 @@ def _add_bytecode_only(exe, resources, skip):
     # .pyc). A resource's location is final when it is read (policy and callbacks apply then),
     # so the choice is made per resource: a mixed placement gets both behaviours.
     #
-    # Modules named `skip` or under it (certifi's own test suite) stay out. Data files and
-    # dist-info (certifi's cacert.pem, METADATA, licence) go in unchanged, wherever placed.
+    # Modules named in `skip` or under one (_CERTIFI_SKIP) stay out. Data files and dist-info
+    # (certifi's cacert.pem, METADATA, licence) go in unchanged, wherever placed.
     kept = []
     for resource in resources:
         if type(resource) == "PythonModuleSource":
-            if skip and (resource.name == skip or resource.name.startswith(skip + ".")):
+            if _skipped(resource.name, skip):
                 continue
             resource.add_source = _on_filesystem(resource)
         kept.append(resource)
     exe.add_python_resources(kept)
+
+def _skipped(name, skip):
+    for prefix in skip:
+        if name == prefix or name.startswith(prefix + "."):
+            return True
+    return False
 
 def _on_filesystem(resource):
     # Whether the resource is placed on the filesystem (beside the executable) when added. A

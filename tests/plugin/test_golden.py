@@ -1,4 +1,4 @@
-"""The rendered modules (the two templates) for a pinned input, against checked-in golden files.
+"""The rendered modules (the three templates) for a pinned input, against checked-in golden files.
 
 Only rendered files have goldens: the static runtime modules are copied verbatim (test_render.py)
 and checked by ruff and mypy (test_lint.py). ``_data.py`` is rendered from a pinned certifi
@@ -26,7 +26,7 @@ PINNED_CERTIFI = render.CertifiData(
 )
 
 
-@pytest.mark.parametrize("module", ["__init__.py", "_data.py"])
+@pytest.mark.parametrize("module", ["__init__.py", "_data.py", "_install.py"])
 def test_rendered_module_matches_golden(module):
     settings = config.validate({"trust": ["env", "system", "certifi"]}, Path.cwd())
     sources, _ = render.render_sources(settings, PINNED_CERTIFI)

@@ -72,7 +72,7 @@ def test_render_is_deterministic_and_compiles(tmp_path):
     a = render.render(config.validate(keys, tmp_path), tmp_path / "a").package
     b = render.render(config.validate(keys, tmp_path), tmp_path / "b").package
     templated = {name[: -len(".j2")] for name in render.template_names()}
-    assert templated == {"__init__.py", "_data.py"}  # templates only where values go in
+    assert templated == {"__init__.py", "_data.py", "_install.py"}  # only where values go in
     for name, text in first.items():
         compile(text, name, "exec")
         assert (a / name).read_bytes() == (b / name).read_bytes() == text.encode()

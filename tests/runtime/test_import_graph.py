@@ -28,9 +28,10 @@ LAYERS = (
     ("the private directory", ("_cleanup", "_private_dir")),
     ("decision to plan", ("_plan", "_export")),  # what contexts load; export to children
     ("patches", ("_grpc", "_patches")),  # handed the functions they need, typed on no State
-    # the decision cache; Report; what the shim loads only when needed (the fallback import hook,
-    # multiprocessing's helpers, a file run as Py_RunMain runs it); the start-up module
-    ("start-up", ("_state", "_report", "_finder", "_multiprocessing", "_run", "__init__")),
+    # the decision cache; Report; what the shim loads only when needed (multiprocessing's
+    # helpers, a file run as Py_RunMain runs it; install() and every start that needs more than
+    # the import hook: switches, trace, state, the fallback finder); the start-up module
+    ("start-up", ("_state", "_report", "_multiprocessing", "_run", "_install", "__init__")),
 )
 ORDER = [module for _, modules in LAYERS for module in modules]
 
@@ -127,10 +128,11 @@ sys.path[:0] = json.loads(sys.argv[1])
 def ours():
     return sorted(m.split(".", 1)[1] for m in sys.modules if m.startswith(sys.argv[2] + "."))
 import pyoxidizer_ssl_bootstrap
-pyoxidizer_ssl_bootstrap._start()  # what the shim main() runs first
+pyoxidizer_ssl_bootstrap.main()  # the shim, running -X pyoxidizer_ssl.run_command=pass
 steps = {"start-up": ours()}
-pyoxidizer_ssl_bootstrap.install()
+report = pyoxidizer_ssl_bootstrap.install()
 steps["install()"] = ours()
+steps["keys"] = [key for key, _ in report.steps]
 import ssl
 steps["import ssl"] = ours()
 ssl.create_default_context()
@@ -139,23 +141,39 @@ print(json.dumps(steps))
 """
 
 
-def test_modules_load_no_earlier_than_needed(render_bootstrap, home):
-    """The deferred design: the start-up path loads the package alone; ssl's import the state
-    and the patches; the sources, the private directory and the data the first context."""
+@pytest.mark.parametrize("switch", [None, "0"])
+def test_modules_load_no_earlier_than_needed(render_bootstrap, home, switch):
+    """The deferred design: the start-up path loads the package alone; install() the rest of
+    the start (_install) and the Report; ssl's import the state and the patches; the sources,
+    the private directory and the data the first context. A switch variable present, even off,
+    loads _install at start (it reads the switches); the trace is the same either way."""
     boot = render_bootstrap(trust=["certifi"])  # a bundle to lay out on every host
+    env = clean_env(home)
+    if switch is not None:
+        env["PYOXIDIZER_SSL_DEBUG"] = switch
+    shim = ["-X", "pyoxidizer_ssl.run_command=pass"]  # main() runs `pass`
     proc = subprocess.run(
-        [sys.executable, "-I", "-c", _LOADED, json.dumps([str(boot), CERTIFI_PARENT]), PACKAGE],
-        env=clean_env(home),
+        [
+            sys.executable,
+            "-I",
+            *shim,
+            "-c",
+            _LOADED,
+            json.dumps([str(boot), CERTIFI_PARENT]),
+            PACKAGE,
+        ],
+        env=env,
         capture_output=True,
         text=True,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
     steps = json.loads(proc.stdout)
-    assert steps["start-up"] == []
-    assert steps["install()"] == ["_report"]
+    assert steps["start-up"] == ([] if switch is None else ["_install"])
+    assert steps["install()"] == ["_install", "_report"]
+    assert steps["keys"] == ["start.version", "start.hook"]
     at_ssl = set(steps["import ssl"]) - set(steps["install()"])
-    assert at_ssl == {"_finder", "_patches", "_state"}  # _finder: the hook's patching()
+    assert at_ssl == {"_patches", "_state"}
     at_context = set(steps["first context"]) - set(steps["import ssl"])
     assert {
         "_plan",

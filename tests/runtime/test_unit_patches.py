@@ -110,8 +110,10 @@ def test_a_failing_patch_is_traced_not_raised(state, trace):
     ],
 )
 def test_flags_mean_on_only_for_1_true_yes_on(runtime, monkeypatch, value, on):
+    from pyoxidizer_ssl_bootstrap import _install
+
     monkeypatch.setenv("PYOXIDIZER_SSL_TEST_FLAG", value)
-    assert runtime._flag("PYOXIDIZER_SSL_TEST_FLAG") is on
+    assert _install._flag("PYOXIDIZER_SSL_TEST_FLAG") is on
 
 
 def test_vendored_certifi_handed_out_before_the_patch_is_still_certifi(
@@ -183,11 +185,11 @@ def test_grpc_roots_are_the_decision_as_pem(state, ca, monkeypatch, trace):
 
 
 def test_switches_are_ignored_in_a_setuid_process(runtime, monkeypatch):
-    from pyoxidizer_ssl_bootstrap import _platform
+    from pyoxidizer_ssl_bootstrap import _install, _platform
 
     monkeypatch.setenv("PYOXIDIZER_SSL_DISABLE", "1")
     monkeypatch.setattr(_platform, "_secure", True)
-    assert runtime._flag("PYOXIDIZER_SSL_DISABLE") is False
+    assert _install._flag("PYOXIDIZER_SSL_DISABLE") is False
 
 
 def test_certifi_where_that_fails_gets_a_private_copy_of_the_bundle(
@@ -215,4 +217,7 @@ def test_certifi_where_that_fails_gets_a_private_copy_of_the_bundle(
     assert name.startswith(_cleanup.CERTIFI_PREFIX) and _cleanup.is_ours(name)
     assert "patches.certifi_copy" in trace.step_keys()
     assert state.policy.is_certifi_path(path)  # a context asked for it gets the decision
+    from pyoxidizer_ssl_bootstrap import _install
+
     assert runtime._VENDORED_CERTIFI == _patches.VENDORED_CERTIFI  # the hook's rule is this one
+    assert _install.VENDORED_CERTIFI == _patches.VENDORED_CERTIFI  # and the finder's

@@ -19,6 +19,7 @@ BOOTSTRAP_MODULES = [
     "._export",
     "._grpc",
     "._hashed_copy",
+    "._install",
     "._patches",
     "._plan",
     "._platform",
@@ -57,7 +58,7 @@ def test_example_embeds_bootstrap_and_shim(
     assert "cacert.pem" in resources["certifi"]["package_resources"]
     if name != "requests-app":  # there the app's own pip_install adds certifi as it comes
         certifi = [k for k in resources if k == "certifi" or k.startswith("certifi.")]
-        assert sorted(certifi) == ["certifi", "certifi.__main__", "certifi.core"]
+        assert sorted(certifi) == ["certifi", "certifi.core"]  # not __main__ (never imported)
         assert all(resources[k]["bytecode"] and not resources[k]["source"] for k in certifi)
     # PyOxidizer warns about modules it thinks will break in memory (e.g. "contains __file__").
     ours = [line for line in proc.stderr.splitlines() if "pyoxidizer_ssl_bootstrap" in line]
