@@ -28,8 +28,11 @@ PYOXIDIZER_SSL_DEFAULT_DIR = "build/pyoxidizer-ssl"
 # into code here. If the bootstrap cannot be imported (missing, unreadable in this placement,
 # raising), the code in -X pyoxidizer_ssl.fallback runs the target instead, with stock trust,
 # after one line on stderr: the shim never stops the app. The name it binds in __main__ is
-# removed before the app runs; the fallback is compiled only when it runs.
-PYOXIDIZER_SSL_RUN_COMMAND = "try:import pyoxidizer_ssl_bootstrap as _pyoxidizer_ssl;_pyoxidizer_ssl.main\nexcept Exception:exec(__import__('sys')._xoptions['pyoxidizer_ssl.fallback'],{})\nelse:_pyoxidizer_ssl.main()"
+# removed before the app runs; the fallback is compiled only when it runs. Every start compiles
+# this (~0.2 M instructions, the try/except alone ~0.12 M of them): `from … import main`
+# compiles and runs ~0.02 M cheaper than `import …` plus a check that main exists (which a
+# namespace package of that name lacks).
+PYOXIDIZER_SSL_RUN_COMMAND = "try:from pyoxidizer_ssl_bootstrap import main as _pyoxidizer_ssl\nexcept Exception:exec(__import__('sys')._xoptions['pyoxidizer_ssl.fallback'],{})\nelse:_pyoxidizer_ssl()"
 
 # default_python_distribution()'s flavors in PyOxidizer 0.24.
 PYOXIDIZER_SSL_FLAVORS = ["standalone", "standalone_static", "standalone_dynamic"]
@@ -58,17 +61,17 @@ _FALLBACK = "\n".join([
     "e=sys.exc_info()[1]",
     "try:sys.stderr.write(\"pyoxidizer-ssl: the bootstrap did not load (%s: %s); the app runs with OpenSSL default trust; fix: embed pyoxidizer_ssl_bootstrap where this binary imports from (pyoxidizer_ssl_executable or pyoxidizer_ssl_add_resources, built with pyoxidizer-ssl build)\\n\"%(type(e).__name__,\" \".join(str(e).split())))",
     "except Exception:pass",
-    "a=sys.argv;o=sys._xoptions;g=sys.modules[\"__main__\"].__dict__;g.pop(\"_pyoxidizer_ssl\",0);t=\"from multiprocessing.resource_tracker import main;main(\"",
+    "a=sys.argv;g=vars(sys.modules[\"__main__\"]);t=\"from multiprocessing.resource_tracker import main;main(\"",
     "if a[1:2]==[\"--multiprocessing-fork\"]:from multiprocessing.spawn import freeze_support as f;f()",
     "if a[-2:-1]==[\"-c\"]and a[-1].startswith(\"from multiprocessing.\"):",
     " n=a[-1][len(t):-1]",
     " if a[-1]!=t+n+\")\"or not(n.isascii()and n.isdigit()):raise SystemExit(1)",
-    " from multiprocessing.resource_tracker import main;main(int(n));raise SystemExit",
-    "c,m,p=(o.get(\"pyoxidizer_ssl.\"+k)for k in(\"run_command\",\"run_module\",\"run_filename\"))",
+    " exec(t+str(int(n))+\")\",{});raise SystemExit",
+    "c,m,p=(sys._xoptions.get(\"pyoxidizer_ssl.run_\"+k)for k in(\"command\",\"module\",\"filename\"))",
     "try:",
-    " if c is not None:exec(c,g)",
-    " elif m is not None:import runpy;runpy._run_module_as_main(m)",
-    " elif p is not None:import runpy;a[0]=p;runpy.run_path(p,run_name=\"__main__\")",
+    " if c!=None:exec(c,g)",
+    " elif m!=None:import runpy;runpy._run_module_as_main(m)",
+    " elif p!=None:import runpy;a[0]=p;runpy.run_path(p,run_name=\"__main__\")",
     " elif not sys.stdin.isatty():exec(compile(sys.stdin.read(),\"<stdin>\",\"exec\"),g)",
     "except BaseException as x:x.__context__=None;raise",
 ])
