@@ -163,6 +163,69 @@ def hashed_dir(path: str, label: str, note: Note) -> int:
     return len(names)
 
 
+def _entries_changeable(path: str, note: Note) -> bool:
+    """True (and a trace line) when another user could change any XXXXXXXX.N entry of ``path``.
+
+    A candidate directory is given to contexts as a capath, read lazily: every hashed entry it
+    holds is trusted, so each must pass what the directory passed (round 3: an entry another
+    user owned was trusted). Each link on the way (its owner, and every directory above where it
+    is and where it leads) and the file itself, opened through the directory's descriptor and
+    checked by ``fstat`` (owner, mode; what OpenSSL will open, not a name checked before).
+    """
+    if not _platform.POSIX_OWNERS:
+        return False
+    try:
+        why = _entry_open_to_others(path)
+    except OSError as exc:
+        why = exc.strerror or exc.__class__.__name__
+    except (ValueError, NotImplementedError) as exc:  # no dir_fd: an OS we do not know
+        why = str(exc) or exc.__class__.__name__
+    if why:
+        note(
+            "sources.system.entry_changeable",
+            f"system: candidate dir {path!r}: {why}; another user could change it; skipped",
+        )
+        return True
+    return False
+
+
+def _entry_open_to_others(path: str) -> str | None:
+    checked: dict[str, bool] = {}  # directories a link leads through, each walked once
+
+    def dir_changeable(where: str) -> bool:
+        if where not in checked:
+            checked[where] = others_can_change(where)
+        return checked[where]
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        with os.scandir(fd) as listing:
+            names = [item.name for item in listing if _x509.is_hash_name(item.name)]
+        for name in names:
+            where = os.path.join(path, name)
+            for _ in range(40):  # each link on the way, as the kernel follows them
+                own = os.lstat(where)
+                why = _platform.open_to_others(own, _platform.STORE)
+                if why:
+                    return f"{name!r} (through {where!r}): {why}"
+                if not stat.S_ISLNK(own.st_mode):
+                    break
+                where = os.path.join(os.path.dirname(where), os.readlink(where))
+                if dir_changeable(os.path.dirname(where)):
+                    return f"{name!r} leads through {os.path.dirname(where)!r}"
+            entry = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0), dir_fd=fd)
+            try:
+                info = os.fstat(entry)
+            finally:
+                os.close(entry)
+            why = _platform.open_to_others(info, _platform.STORE)
+            if why or not stat.S_ISREG(info.st_mode):
+                return f"{name!r}: {why or 'not a regular file'}"
+    finally:
+        os.close(fd)
+    return None
+
+
 def hashed_copy(bundle: str, data: bytes, note: Note) -> str | None:
     """Return the distro's hashed directory of exactly ``bundle``'s certificates, or None.
 
@@ -259,7 +322,7 @@ def system(setting: EnvSetting, note: Note) -> Decision | None:
     label = "system: candidate dir"
     for path in _platform.CA_DIRS:
         usable = path != default_dir and not _changeable(path, label, note)
-        if usable and hashed_dir(path, label, note):
+        if usable and hashed_dir(path, label, note) and not _entries_changeable(path, note):
             return Decision("system", path, dirs=[path])
     note("sources.system.none", "system: no certificate store found on this host")
     return None
@@ -369,7 +432,21 @@ def certifi_bundle(note: Note | None = None) -> bytes | None:
     attempts: list[tuple[str, Callable[[], bytes]]] = []
     if spec.origin and spec.has_location:
         path = os.path.join(os.path.dirname(spec.origin), "cacert.pem")
-        attempts.append(("file", lambda: _read_file(path)))
+        try:
+            data = _read_file(path)
+        except (FileNotFoundError, NotADirectoryError):
+            data = b""  # not a plain file here (in an archive): the loader's readers
+        except Exception as exc:  # the readers below would serve the same file, unchecked
+            if note is not None:
+                key, why = (
+                    ("changeable", str(exc))
+                    if isinstance(exc, _Changeable)
+                    else ("read_failed", f"{exc!r}; not read another way")
+                )
+                note(f"sources.certifi.{key}", f"certifi: {path!r}: {why}; not used")
+            return None
+        if data:
+            return data
         get_data = getattr(loader, "get_data", None)
         if get_data is not None:
             attempts.append(("loader.get_data", lambda: bytes(get_data(path))))
@@ -398,6 +475,20 @@ def _read_resource(get_reader: Callable[[str], object]) -> bytes:
         return bytes(f.read())
 
 
+class _Changeable(OSError):
+    """certifi's cacert.pem on disk could be changed by another user."""
+
+
 def _read_file(path: str) -> bytes:
+    """certifi's cacert.pem on disk, if no other user could change the file itself.
+
+    Its directory and everything above were checked by name; the file is checked by ``fstat``
+    of the very descriptor read (round 3: a cacert.pem another user owned, or writable by
+    others, in a safe directory was used).
+    """
     with open(path, "rb") as f:
-        return f.read()
+        info = os.fstat(f.fileno())
+        why = _platform.open_to_others(info, _platform.STORE)
+        if why or not stat.S_ISREG(info.st_mode):
+            raise _Changeable(why or "not a regular file")
+        return f.read(info.st_size)

@@ -36,8 +36,10 @@ TABLE = [
     ("EXPORTED", DIR, 0o700, US, None),
     ("EXPORTED", LINK, 0o777, US, "a symbolic link"),
     ("EXPORTED", DIR, 0o755, OTHER, f"owned by uid {OTHER}, neither us nor root"),
-    # A store we read: sticky is fine; a link's own mode means nothing, but its owner does.
-    ("STORE", DIR, 0o1777, 0, None),
+    # A store we read: sticky is fine above it (see the walk below), not for the store itself
+    # (others may add to it: round 3); a link's own mode means nothing, but its owner does.
+    ("STORE", DIR, 0o1777, 0, "sticky but writable by other users: they may add to it"),
+    ("STORE", DIR, 0o1755, 0, None),
     ("STORE", LINK, 0o777, 0, None),
     ("STORE", LINK, 0o777, OTHER, f"owned by uid {OTHER}, neither us nor root"),
     ("STORE", FILE, 0o666, 0, "writable by other users without the sticky bit"),
@@ -59,6 +61,27 @@ def test_one_predicate_named_policies(runtime, policy, kind, mode, owner, why):
     from pyoxidizer_ssl_bootstrap import _platform
 
     assert _platform.open_to_others(_info(kind, mode, owner), getattr(_platform, policy)) == why
+
+
+def test_sticky_excuses_a_directory_above_a_store_never_the_store(runtime, tmp_path):
+    """Round 3: /tmp above a store is fine (only an entry's owner may rename it there), but a
+    sticky world-writable store directory lets anyone add an XXXXXXXX.N entry to it. The temp
+    parent is the entry we make our own directory in: sticky is what it is for."""
+    from pyoxidizer_ssl_bootstrap import _platform
+
+    info = _info(DIR, 0o1777, 0)
+    assert _platform.open_to_others(info, _platform.STORE, above=True) is None
+    assert _platform.open_to_others(info, _platform.STORE) is not None
+    assert _platform.open_to_others(info, _platform.TEMP_PARENT) is None
+    shared = tmp_path / "shared"
+    (shared / "store").mkdir(parents=True)
+    shared.chmod(0o1777)
+    assert _platform.chain_open_to_others(str(shared / "store"), _platform.STORE) is None
+    (shared / "store").chmod(0o1777)
+    why = _platform.chain_open_to_others(str(shared / "store"), _platform.STORE)
+    assert (
+        why == f"{str(shared / 'store')!r}: sticky but writable by other users: they may add to it"
+    )
 
 
 def test_a_walking_policy_looks_at_every_directory_above(runtime, tmp_path):
