@@ -250,16 +250,18 @@ def chain_open_to_others(path: str, policy: Policy) -> str | None:
     """Why another user could change ``path`` or (for a walking policy) anything above it."""
     if not POSIX_OWNERS:
         return None
-    above = False
-    while True:
+    above = False  # until an entry that exists: whoever may write a missing one's parent
+    while True:  # may create it there, sticky or not (round 3)
         try:
-            info = os.lstat(path)
+            info: os.stat_result | None = os.lstat(path)
         except OSError:
-            return "cannot be examined" if policy is not STORE else None
-        why = open_to_others(info, policy, above)
+            if policy is not STORE:
+                return "cannot be examined"
+            info = None  # a store not there (yet): what is above decides who may make it
+        why = open_to_others(info, policy, above) if info is not None else None
         if why:
             return f"{path!r}: {why}"
         parent = os.path.dirname(path)
         if policy.walk == "entry" or parent == path:
             return None
-        path, above = parent, True
+        path, above = parent, above or info is not None

@@ -69,20 +69,21 @@ def read_env(exported: dict[str, str], note: Note) -> EnvSetting:
     )
 
 
-def read_bundle(path: str, label: str, note: Note) -> bytes | None:
+def read_bundle(path: str, label: str, note: Note, opened: str | None = None) -> bytes | None:
     """Return a file's bytes if it holds PEM certificates; trace why not otherwise.
 
     Read by the file's real size (a regular file of at most MAX_BUNDLE_BYTES), never into a fixed
     big buffer. Only OSError is handled here: anything else is the caller's to treat strictly.
+    ``opened``: the path actually opened (the real path that was checked), named as ``path``.
     """
     try:
-        if os.path.isdir(path):
+        if os.path.isdir(opened or path):
             note(
                 f"sources.{label.split(':')[0]}.file.directory",
                 f"{label} {path!r}: a directory, not a bundle file; skipped",
             )
             return None
-        with open(path, "rb") as f:
+        with open(opened or path, "rb") as f:
             info = os.fstat(f.fileno())
             if not stat.S_ISREG(info.st_mode):
                 note(
@@ -115,22 +116,23 @@ def read_bundle(path: str, label: str, note: Note) -> bytes | None:
     return data
 
 
-def others_can_change(path: str) -> bool:
+def others_can_change(path: str, real: str | None = None) -> bool:
     """True when a user other than us and root could replace ``path`` or anything above it.
 
     Both the path as written (a link on it belongs to whoever may re-point it) and where its
     links lead (what is read). A sticky parent (/tmp) is fine: only an entry's owner may rename
     or remove it there. Used for stores OpenSSL itself would not read (the distro candidates)
-    and for a certifi found on disk.
+    and for a certifi found on disk. ``real``: the real path already resolved, to be read after
+    (a link met half-way, on neither path, could be re-pointed between two resolutions).
     """
     return any(
         _platform.chain_open_to_others(where, _platform.STORE)
-        for where in (os.path.abspath(path), os.path.realpath(path))
+        for where in (os.path.abspath(path), real or os.path.realpath(path))
     )
 
 
-def _changeable(path: str, label: str, note: Note) -> bool:
-    if others_can_change(path):
+def _changeable(path: str, label: str, note: Note, real: str | None = None) -> bool:
+    if others_can_change(path, real):
         note(
             f"sources.{label.split(':')[0]}.changeable",
             f"{label} {path!r}: another user could change it; skipped",
@@ -311,14 +313,18 @@ def system(setting: EnvSetting, note: Note) -> Decision | None:
         origin = " + ".join([default_file] * len(files) + dirs)
         return Decision("system", origin, files, dirs)
     # Stores OpenSSL itself would not read: only where no other user can have put them.
+    # Each is read, and given to contexts that load it per context, by the real path that was
+    # checked: no link on the way is followed again (round 3: one met half-way, on neither the
+    # path as written nor where it led, was never checked, and contexts re-opened the name).
     for path in _platform.CA_FILES:
-        if path != default_file and not _changeable(path, "system: candidate", note):
-            data = read_bundle(path, "system: candidate", note)
+        real = os.path.realpath(path)
+        if path != default_file and not _changeable(path, "system: candidate", note, real):
+            data = read_bundle(path, "system: candidate", note, real)
             copy = hashed_copy(path, data, note) if data else None
             if copy:
                 return Decision("system", copy, dirs=[copy])
             if data:
-                return Decision("system", path, [(path, data)])
+                return Decision("system", path, [(real, data)])
     label = "system: candidate dir"
     for path in _platform.CA_DIRS:
         usable = path != default_dir and not _changeable(path, label, note)

@@ -252,9 +252,10 @@ def test_a_capability_exec_run_by_a_user_trusts_nothing_that_user_owns(attack, h
     with ``cap_net_bind_service+ep`` (as a binary given a capability would be), run by uid
     65534. Its ids are all the caller's, so the old check ("real and effective ids are the
     same") made the private directory in the caller's $XDG_RUNTIME_DIR (glibc drops $TMPDIR
-    there) or /dev/shm, owned by the caller, who filled it with its CA behind the process's back (the caller cannot ptrace it, which is what the
-    capability protects). Now it makes none and owns nothing but what root owns; the caller's
-    SSL_CERT_FILE and a multiprocessing helper's argv are ignored, as before, now tested."""
+    there) or /dev/shm, owned by the caller, who filled it with its CA behind the process's
+    back (the caller cannot ptrace it: that is what AT_SECURE protects). Now it makes none
+    and owns nothing but what root owns; the caller's SSL_CERT_FILE and a multiprocessing
+    helper's argv are ignored, as before, now tested in a real privileged exec."""
     real = "/usr/bin/python3"  # the distro's: its stdlib is readable by any uid
     need(
         os.path.exists(real) and bool(shutil.which("setcap")),
@@ -287,3 +288,38 @@ OUT.update(json.loads(proc.stdout.split("RESULT ", 1)[1]))
     assert not out["pwned"] and not out["dispatched"]
     assert out["dispatch"] == ["start.multiprocessing.privileged"]
     assert {"private_dir.ids_unsettled", "sources.env.setuid_ignored"} <= set(keys(out)), trace
+
+
+# -- Found attacking round 3's own fixes ------------------------------------------------------
+
+
+def test_a_link_met_half_way_is_never_followed_again(attack):
+    """New finding. A candidate bundle reached through a link another user owns that is on
+    neither the path as written nor where it leads (root's link into a shared sticky drop
+    directory, where the user's own link points on to root's bundle): both paths checked out,
+    and with no private directory (here: a low ``ulimit -n``; also any privileged exec now)
+    every context re-opened the name, after the user had re-pointed its link at its own CA.
+    Now the real path that was checked is what is read and given to contexts."""
+    out = attack(
+        _NO_FILES
+        + """
+import resource
+os.mkdir("/dev/shm/drop")
+os.chmod("/dev/shm/drop", 0o1777)
+OUT["linked"] = attacker("ln -s /etc/moved-bundle.pem /dev/shm/drop/bundle.pem") == 0
+os.symlink("/dev/shm/drop/bundle.pem", "/etc/pki/tls/certs/ca-bundle.crt")
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))  # no descriptor >= 512: no private dir
+import pyoxidizer_ssl_bootstrap
+report = pyoxidizer_ssl_bootstrap.install()
+OUT["before"] = both(ssl.create_default_context())
+OUT["repointed"] = attacker(
+    "cat > /dev/shm/drop/evil.pem && ln -sfn /dev/shm/drop/evil.pem /dev/shm/drop/bundle.pem") == 0
+OUT["after"] = both(ssl.create_default_context())
+OUT["trace"] = report.trace
+OUT["steps"] = report.steps
+"""
+    )
+    assert out["linked"] and out["repointed"]
+    assert "private_dir.none" in keys(out), "\n".join(out["trace"])
+    assert out["before"] == out["after"] == GOOD_EVIL, "\n".join(out["trace"])

@@ -93,3 +93,19 @@ def test_a_walking_policy_looks_at_every_directory_above(runtime, tmp_path):
     why = _platform.chain_open_to_others(str(inner), _platform.STORE)
     assert why == f"{str(tmp_path / 'a')!r}: writable by other users without the sticky bit"
     assert _platform.chain_open_to_others(str(inner), _platform.TEMP_PARENT) is None  # one entry
+
+
+def test_a_store_not_there_is_judged_by_who_may_make_it(runtime, tmp_path):
+    """Round 3: a missing store was "not changeable" without looking further, so a file another
+    user made between the check and the read was read. Now what is above decides, and a
+    sticky directory holding the missing name does not excuse it (anyone may create it)."""
+    from pyoxidizer_ssl_bootstrap import _platform
+
+    shared = tmp_path / "shared"
+    (shared / "safe").mkdir(parents=True)
+    shared.chmod(0o1777)
+    why = _platform.chain_open_to_others(str(shared / "none" / "cert.pem"), _platform.STORE)
+    assert why == f"{str(shared)!r}: sticky but writable by other users: they may add to it"
+    assert _platform.chain_open_to_others(str(shared / "safe" / "x.pem"), _platform.STORE) is None
+    shared.chmod(0o777)
+    assert _platform.chain_open_to_others(str(shared / "safe" / "x.pem"), _platform.STORE)
