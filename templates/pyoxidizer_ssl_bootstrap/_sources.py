@@ -285,6 +285,10 @@ def env(setting: EnvSetting, note: Note) -> Decision | None:
     for path in (capath or "").split(os.pathsep):
         if path and hashed_dir(path, "env: SSL_CERT_DIR", note):
             dirs.append(path)
+    for path, _ in files:
+        _operator_chose(path, "SSL_CERT_FILE", note)
+    for path in dirs:
+        _operator_chose(path, "SSL_CERT_DIR", note)
     if not files and not dirs:
         note(
             "sources.env.unusable",
@@ -292,6 +296,21 @@ def env(setting: EnvSetting, note: Note) -> Decision | None:
             "to other sources, so only extra CAs are trusted (TLS will fail otherwise)",
         )
     return Decision("env", _env_origin(setting), files, dirs)
+
+
+def _operator_chose(path: str | None, name: str, note: Note) -> None:
+    """Say so when another user could change what $name names; it is still used as set.
+
+    Whoever starts the process chose that location, as with stock OpenSSL and as with a
+    client's own REQUESTS_CA_BUNDLE: refusing it would not be "exactly this". The trace makes
+    the choice visible (round 3: a path through another user's writable directory).
+    """
+    if path is not None and _platform.POSIX_OWNERS and others_can_change(path):
+        note(
+            "sources.env.changeable",
+            f"env: {name} {path!r}: another user could change it; used as set, since "
+            "whoever started this process chose it",
+        )
 
 
 def system(setting: EnvSetting, note: Note) -> Decision | None:
