@@ -285,10 +285,9 @@ def env(setting: EnvSetting, note: Note) -> Decision | None:
     for path in (capath or "").split(os.pathsep):
         if path and hashed_dir(path, "env: SSL_CERT_DIR", note):
             dirs.append(path)
-    for name, chosen in [("SSL_CERT_FILE", f) for f, _ in files] + [
-        ("SSL_CERT_DIR", d) for d in dirs
-    ]:
-        _operator_chose(chosen, name, note)
+    chosen = [("SSL_CERT_FILE", f) for f, _ in files] + [("SSL_CERT_DIR", d) for d in dirs]
+    for name, where in chosen:
+        _operator_chose(where, name, note)
     if not files and not dirs:
         note(
             "sources.env.unusable",
