@@ -446,7 +446,10 @@ def certifi_bundle(note: Note | None = None) -> bytes | None:
     if spec is None or spec.loader is None:
         return None
     loader = spec.loader
-    if spec.origin and spec.has_location and others_can_change(os.path.dirname(spec.origin)):
+    on_disk = bool(spec.origin and spec.has_location)
+    here = os.path.dirname(spec.origin or "")
+    real = os.path.realpath(here) if on_disk else here  # resolved once: checked, then read
+    if on_disk and others_can_change(here, real):
         if note is not None:  # e.g. a certifi/ in a shared directory on sys.path
             note(
                 "sources.certifi.changeable",
@@ -454,8 +457,8 @@ def certifi_bundle(note: Note | None = None) -> bytes | None:
             )
         return None
     attempts: list[tuple[str, Callable[[], bytes]]] = []
-    if spec.origin and spec.has_location:
-        path = os.path.join(os.path.dirname(spec.origin), "cacert.pem")
+    if on_disk:
+        path = os.path.join(real, "cacert.pem")
         try:
             data = _read_file(path)
         except (FileNotFoundError, NotADirectoryError):
