@@ -192,6 +192,7 @@ def _entries_changeable(path: str, note: Note) -> bool:
 
 
 def _entry_open_to_others(path: str) -> str | None:
+    """Why another user could change an XXXXXXXX.N entry of ``path`` (None when none could)."""
     checked: dict[str, bool] = {}  # directories a link leads through, each walked once
 
     def dir_changeable(where: str) -> bool:
