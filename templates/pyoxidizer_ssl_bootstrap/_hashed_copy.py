@@ -25,7 +25,8 @@ def unlike(directory: str, data: bytes) -> str | None:
     """Why ``directory`` is not a hashed copy of the PEM text ``data`` (None when it is).
 
     Each XXXXXXXX.N entry is opened as OpenSSL will open it (through its link, which must be ours
-    or root's) and must turn out a regular file of this very directory (its inode among the
+    or root's and name a file of this directory directly, as p11-kit and openssl rehash write
+    them) and must turn out a regular file of this very directory (its inode among the
     directory's own files, listed for free by scandir), ours or root's, writable by no one else.
     Raises OSError for an entry that cannot be read.
     """
@@ -33,6 +34,7 @@ def unlike(directory: str, data: bytes) -> str | None:
     try:
         device = os.fstat(fd).st_dev
         entries = []
+        links = set()
         inodes = set()
         with os.scandir(fd) as listing:
             for item in listing:
@@ -42,6 +44,8 @@ def unlike(directory: str, data: bytes) -> str | None:
                     if link and _platform.open_to_others(own, _platform.STORE):
                         return f"{item.name!r} belongs to another user"
                     entries.append(item.name)
+                    if link:
+                        links.add(item.name)
                 if not link:
                     inodes.add(item.inode())
         if not entries:
@@ -55,6 +59,8 @@ def unlike(directory: str, data: bytes) -> str | None:
                 info = os.fstat(entry)
                 if info.st_dev != device or info.st_ino not in inodes:
                     return f"{name!r} leads out of the directory"
+                if name in links and _through_elsewhere(os.readlink(name, dir_fd=fd), directory):
+                    return f"{name!r} is a link through another directory"
                 if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
                     return f"{name!r} is not a file of at most {MAX_ENTRY_BYTES} bytes"
                 if _platform.open_to_others(info, _platform.STORE):
@@ -85,3 +91,13 @@ def unlike(directory: str, data: bytes) -> str | None:
     if not blocks or _x509.subject_hash(blocks[0][1]) != name[:8]:
         return f"{name!r} is not named by its subject hash"
     return None
+
+
+def _through_elsewhere(target: str, directory: str) -> bool:
+    """True when a link's text goes through another directory, even if it ends back here.
+
+    OpenSSL follows the link at each handshake: a link on the way that another user may
+    re-point (round 3: one in a shared sticky directory) would change what it opens after the
+    check. A bare name, or this directory's own path and a name, has no other link on the way.
+    """
+    return "/" in target and os.path.dirname(target) != directory

@@ -146,10 +146,19 @@ def _getauxval_secure() -> bool | None:
 
 def ids_settled() -> bool:
     """True when real and effective ids are the same (as at an ordinary exec): not a setuid
-    program, and not in the middle of a temporary seteuid/setegid."""
+    program, and not in the middle of a temporary seteuid/setegid.
+
+    Nor a privileged exec that is not root's (AT_SECURE: file capabilities, a setuid program
+    that made all its ids another user's): its caller may own, and so change, whatever "we"
+    own, and cannot attach a debugger to it; so it owns nothing safely but what root owns and
+    makes no private directory (round 3). Root's ids all 0 are settled either way.
+    """
     if not POSIX_OWNERS:
         return True
-    return os.getuid() == os.geteuid() and os.getgid() == os.getegid()
+    uid, gid = os.getuid(), os.getgid()
+    if uid != os.geteuid() or gid != os.getegid():
+        return False
+    return (uid == 0 and gid == 0) or env_is_trusted()
 
 
 def ids() -> tuple[int, int, int, int]:
@@ -168,9 +177,20 @@ def ids() -> tuple[int, int, int, int]:
 class Policy:
     """How strict the ownership question is for one kind of path."""
 
-    def __init__(self, name: str, sticky_ok: bool, links: str, walk: str, bits: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        sticky_ok: bool,
+        links: str,
+        walk: str,
+        bits: int,
+        sticky_entry: bool = False,
+    ) -> None:
         self.name = name
         self.sticky_ok = sticky_ok  # a sticky directory (/tmp): others may add, not replace
+        # Whether sticky excuses the entry itself too, not only the directories above it: for
+        # a parent we make our own entry in, yes; for a store, no (others could add to it).
+        self.sticky_entry = sticky_entry
         self.links = links  # "refuse": any link fails; "owner": a link's owner counts, not mode
         self.walk = walk  # "entry": this one only; "literal": and every directory above it
         self.bits = bits  # mode bits no one but the owner may have
@@ -178,19 +198,26 @@ class Policy:
 
 # The parent the private directory is made in: root's or ours, written by others only with the
 # sticky bit (/dev/shm, /tmp). Its real path is used, so a link is not what is checked.
-TEMP_PARENT = Policy("temp parent", sticky_ok=True, links="refuse", walk="entry", bits=0o022)
+TEMP_PARENT = Policy(
+    "temp parent", sticky_ok=True, links="refuse", walk="entry", bits=0o022, sticky_entry=True
+)
 # A path exported to children (SSL_CERT_DIR): it must stay unclaimable after we exit, so nothing
 # up the literal path may be a link or writable by others, sticky or not.
 EXPORTED = Policy("exported chain", sticky_ok=False, links="refuse", walk="literal", bits=0o022)
-# A store we read that OpenSSL would not (a distro candidate, a certifi on disk): sticky is fine
-# (only an entry's owner may rename it there); a link's own mode means nothing, its owner does.
+# A store we read that OpenSSL would not (a distro candidate, a certifi on disk): a sticky
+# directory above it is fine (only an entry's owner may rename it there), a sticky store itself
+# is not (others may add entries to it); a link's own mode means nothing, its owner does.
 STORE = Policy("store we read", sticky_ok=True, links="owner", walk="literal", bits=0o022)
 # What we made for ourselves (the private directory, its leftovers): ours alone, no other bits.
 MINE = Policy("ours alone", sticky_ok=False, links="refuse", walk="entry", bits=0o077)
 
 
-def open_to_others(info: os.stat_result, policy: Policy) -> str | None:
-    """Why another user could change the entry with this (l)stat under ``policy``; None if not."""
+def open_to_others(info: os.stat_result, policy: Policy, above: bool = False) -> str | None:
+    """Why another user could change the entry with this (l)stat under ``policy``; None if not.
+
+    ``above``: the entry is a directory above the path asked about (where a sticky bit is
+    enough under a sticky policy), not the path itself (where it is only for ``sticky_entry``).
+    """
     import stat
 
     if not POSIX_OWNERS:
@@ -208,6 +235,10 @@ def open_to_others(info: os.stat_result, policy: Policy) -> str | None:
     if link:
         return None
     sticky = policy.sticky_ok and stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_ISVTX
+    if sticky and not (above or policy.sticky_entry):
+        if info.st_mode & policy.bits:
+            return "sticky but writable by other users: they may add to it"
+        sticky = False
     if info.st_mode & policy.bits and not sticky:
         if policy.sticky_ok:
             return "writable by other users without the sticky bit"
@@ -219,15 +250,18 @@ def chain_open_to_others(path: str, policy: Policy) -> str | None:
     """Why another user could change ``path`` or (for a walking policy) anything above it."""
     if not POSIX_OWNERS:
         return None
-    while True:
+    above = False  # until an entry that exists: whoever may write a missing one's parent
+    while True:  # may create it there, sticky or not (round 3)
         try:
-            info = os.lstat(path)
+            info: os.stat_result | None = os.lstat(path)
         except OSError:
-            return "cannot be examined" if policy is not STORE else None
-        why = open_to_others(info, policy)
+            if policy is not STORE:
+                return "cannot be examined"
+            info = None  # a store not there (yet): what is above decides who may make it
+        why = open_to_others(info, policy, above) if info is not None else None
         if why:
             return f"{path!r}: {why}"
         parent = os.path.dirname(path)
         if policy.walk == "entry" or parent == path:
             return None
-        path = parent
+        path, above = parent, above or info is not None

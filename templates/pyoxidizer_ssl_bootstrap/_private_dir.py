@@ -289,14 +289,17 @@ def create(files: list[tuple[str, bytes]], note: Note, prefix: str = PREFIX) -> 
     """Write ``files`` into a new private directory in the first safe parent; None if none is.
 
     Every parent passed over is in the trace, with the reason. Only while real and effective
-    ids are the same: during a temporary seteuid the directory would be another user's.
+    ids are the same: during a temporary seteuid the directory would be another user's. Never
+    in a privileged exec (AT_SECURE) not root's: the caller owns what it would make, chooses
+    $TMPDIR, and could fill the directory behind the process's back.
     """
     if not _platform.ids_settled():
         uid, euid, gid, egid = _platform.ids()
         note(
             "private_dir.ids_unsettled",
             f"private directory: not made while the ids are temporarily changed or setuid "
-            f"(uid {uid}/{euid}, gid {gid}/{egid}): it would belong to another user; loading "
+            f"(uid {uid}/{euid}, gid {gid}/{egid}), nor in a privileged exec not root's: it "
+            "would belong to a user who could change it; loading "
             "certificates per context instead (same trust, slower)",
         )
         return None

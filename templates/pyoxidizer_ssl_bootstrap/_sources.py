@@ -69,20 +69,21 @@ def read_env(exported: dict[str, str], note: Note) -> EnvSetting:
     )
 
 
-def read_bundle(path: str, label: str, note: Note) -> bytes | None:
+def read_bundle(path: str, label: str, note: Note, opened: str | None = None) -> bytes | None:
     """Return a file's bytes if it holds PEM certificates; trace why not otherwise.
 
     Read by the file's real size (a regular file of at most MAX_BUNDLE_BYTES), never into a fixed
     big buffer. Only OSError is handled here: anything else is the caller's to treat strictly.
+    ``opened``: the path actually opened (the real path that was checked), named as ``path``.
     """
     try:
-        if os.path.isdir(path):
+        if os.path.isdir(opened or path):
             note(
                 f"sources.{label.split(':')[0]}.file.directory",
                 f"{label} {path!r}: a directory, not a bundle file; skipped",
             )
             return None
-        with open(path, "rb") as f:
+        with open(opened or path, "rb") as f:
             info = os.fstat(f.fileno())
             if not stat.S_ISREG(info.st_mode):
                 note(
@@ -115,22 +116,23 @@ def read_bundle(path: str, label: str, note: Note) -> bytes | None:
     return data
 
 
-def others_can_change(path: str) -> bool:
+def others_can_change(path: str, real: str | None = None) -> bool:
     """True when a user other than us and root could replace ``path`` or anything above it.
 
     Both the path as written (a link on it belongs to whoever may re-point it) and where its
     links lead (what is read). A sticky parent (/tmp) is fine: only an entry's owner may rename
     or remove it there. Used for stores OpenSSL itself would not read (the distro candidates)
-    and for a certifi found on disk.
+    and for a certifi found on disk. ``real``: the real path already resolved, to be read after
+    (a link met half-way, on neither path, could be re-pointed between two resolutions).
     """
     return any(
         _platform.chain_open_to_others(where, _platform.STORE)
-        for where in (os.path.abspath(path), os.path.realpath(path))
+        for where in (os.path.abspath(path), real or os.path.realpath(path))
     )
 
 
-def _changeable(path: str, label: str, note: Note) -> bool:
-    if others_can_change(path):
+def _changeable(path: str, label: str, note: Note, real: str | None = None) -> bool:
+    if others_can_change(path, real):
         note(
             f"sources.{label.split(':')[0]}.changeable",
             f"{label} {path!r}: another user could change it; skipped",
@@ -161,6 +163,70 @@ def hashed_dir(path: str, label: str, note: Note) -> int:
         f"{label} {path!r}: {len(names)} hashed certificates",
     )
     return len(names)
+
+
+def _entries_changeable(path: str, note: Note) -> bool:
+    """True (and a trace line) when another user could change any XXXXXXXX.N entry of ``path``.
+
+    A candidate directory is given to contexts as a capath, read lazily: every hashed entry it
+    holds is trusted, so each must pass what the directory passed (round 3: an entry another
+    user owned was trusted). Each link on the way (its owner, and every directory above where it
+    is and where it leads) and the file itself, opened through the directory's descriptor and
+    checked by ``fstat`` (owner, mode; what OpenSSL will open, not a name checked before).
+    """
+    if not _platform.POSIX_OWNERS:
+        return False
+    try:
+        why = _entry_open_to_others(path)
+    except OSError as exc:
+        why = exc.strerror or exc.__class__.__name__
+    except (ValueError, NotImplementedError) as exc:  # no dir_fd: an OS we do not know
+        why = str(exc) or exc.__class__.__name__
+    if why:
+        note(
+            "sources.system.entry_changeable",
+            f"system: candidate dir {path!r}: {why}; another user could change it; skipped",
+        )
+        return True
+    return False
+
+
+def _entry_open_to_others(path: str) -> str | None:
+    """Why another user could change an XXXXXXXX.N entry of ``path`` (None when none could)."""
+    checked: dict[str, bool] = {}  # directories a link leads through, each walked once
+
+    def dir_changeable(where: str) -> bool:
+        if where not in checked:
+            checked[where] = others_can_change(where)
+        return checked[where]
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        with os.scandir(fd) as listing:
+            names = [item.name for item in listing if _x509.is_hash_name(item.name)]
+        for name in names:
+            where = os.path.join(path, name)
+            for _ in range(40):  # each link on the way, as the kernel follows them
+                own = os.lstat(where)
+                why = _platform.open_to_others(own, _platform.STORE)
+                if why:
+                    return f"{name!r} (through {where!r}): {why}"
+                if not stat.S_ISLNK(own.st_mode):
+                    break
+                where = os.path.join(os.path.dirname(where), os.readlink(where))
+                if dir_changeable(os.path.dirname(where)):
+                    return f"{name!r} leads through {os.path.dirname(where)!r}"
+            entry = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0), dir_fd=fd)
+            try:
+                info = os.fstat(entry)
+            finally:
+                os.close(entry)
+            why = _platform.open_to_others(info, _platform.STORE)
+            if why or not stat.S_ISREG(info.st_mode):
+                return f"{name!r}: {why or 'not a regular file'}"
+    finally:
+        os.close(fd)
+    return None
 
 
 def hashed_copy(bundle: str, data: bytes, note: Note) -> str | None:
@@ -220,6 +286,9 @@ def env(setting: EnvSetting, note: Note) -> Decision | None:
     for path in (capath or "").split(os.pathsep):
         if path and hashed_dir(path, "env: SSL_CERT_DIR", note):
             dirs.append(path)
+    chosen = [("SSL_CERT_FILE", f) for f, _ in files] + [("SSL_CERT_DIR", d) for d in dirs]
+    for name, where in chosen:
+        _operator_chose(where, name, note)
     if not files and not dirs:
         note(
             "sources.env.unusable",
@@ -227,6 +296,21 @@ def env(setting: EnvSetting, note: Note) -> Decision | None:
             "to other sources, so only extra CAs are trusted (TLS will fail otherwise)",
         )
     return Decision("env", _env_origin(setting), files, dirs)
+
+
+def _operator_chose(path: str | None, name: str, note: Note) -> None:
+    """Say so when another user could change what $name names; it is still used as set.
+
+    Whoever starts the process chose that location, as with stock OpenSSL and as with a
+    client's own REQUESTS_CA_BUNDLE: refusing it would not be "exactly this". The trace makes
+    the choice visible (round 3: a path through another user's writable directory).
+    """
+    if path is not None and _platform.POSIX_OWNERS and others_can_change(path):
+        note(
+            "sources.env.changeable",
+            f"env: {name} {path!r}: another user could change it; used as set, since "
+            "whoever started this process chose it",
+        )
 
 
 def system(setting: EnvSetting, note: Note) -> Decision | None:
@@ -248,18 +332,22 @@ def system(setting: EnvSetting, note: Note) -> Decision | None:
         origin = " + ".join([default_file] * len(files) + dirs)
         return Decision("system", origin, files, dirs)
     # Stores OpenSSL itself would not read: only where no other user can have put them.
+    # Each is read, and given to contexts that load it per context, by the real path that was
+    # checked: no link on the way is followed again (round 3: one met half-way, on neither the
+    # path as written nor where it led, was never checked, and contexts re-opened the name).
     for path in _platform.CA_FILES:
-        if path != default_file and not _changeable(path, "system: candidate", note):
-            data = read_bundle(path, "system: candidate", note)
+        real = os.path.realpath(path)
+        if path != default_file and not _changeable(path, "system: candidate", note, real):
+            data = read_bundle(path, "system: candidate", note, real)
             copy = hashed_copy(path, data, note) if data else None
             if copy:
                 return Decision("system", copy, dirs=[copy])
             if data:
-                return Decision("system", path, [(path, data)])
+                return Decision("system", path, [(real, data)])
     label = "system: candidate dir"
     for path in _platform.CA_DIRS:
         usable = path != default_dir and not _changeable(path, label, note)
-        if usable and hashed_dir(path, label, note):
+        if usable and hashed_dir(path, label, note) and not _entries_changeable(path, note):
             return Decision("system", path, dirs=[path])
     note("sources.system.none", "system: no certificate store found on this host")
     return None
@@ -359,7 +447,10 @@ def certifi_bundle(note: Note | None = None) -> bytes | None:
     if spec is None or spec.loader is None:
         return None
     loader = spec.loader
-    if spec.origin and spec.has_location and others_can_change(os.path.dirname(spec.origin)):
+    on_disk = bool(spec.origin and spec.has_location)
+    here = os.path.dirname(spec.origin or "")
+    real = os.path.realpath(here) if on_disk else here  # resolved once: checked, then read
+    if on_disk and others_can_change(here, real):
         if note is not None:  # e.g. a certifi/ in a shared directory on sys.path
             note(
                 "sources.certifi.changeable",
@@ -367,9 +458,23 @@ def certifi_bundle(note: Note | None = None) -> bytes | None:
             )
         return None
     attempts: list[tuple[str, Callable[[], bytes]]] = []
-    if spec.origin and spec.has_location:
-        path = os.path.join(os.path.dirname(spec.origin), "cacert.pem")
-        attempts.append(("file", lambda: _read_file(path)))
+    if on_disk:
+        path = os.path.join(real, "cacert.pem")
+        try:
+            data = _read_file(path)
+        except (FileNotFoundError, NotADirectoryError):
+            data = b""  # not a plain file here (in an archive): the loader's readers
+        except Exception as exc:  # the readers below would serve the same file, unchecked
+            if note is not None:
+                key, why = (
+                    ("changeable", str(exc))
+                    if isinstance(exc, _Changeable)
+                    else ("read_failed", f"{exc!r}; not read another way")
+                )
+                note(f"sources.certifi.{key}", f"certifi: {path!r}: {why}; not used")
+            return None
+        if data:
+            return data
         get_data = getattr(loader, "get_data", None)
         if get_data is not None:
             attempts.append(("loader.get_data", lambda: bytes(get_data(path))))
@@ -398,6 +503,20 @@ def _read_resource(get_reader: Callable[[str], object]) -> bytes:
         return bytes(f.read())
 
 
+class _Changeable(OSError):
+    """certifi's cacert.pem on disk could be changed by another user."""
+
+
 def _read_file(path: str) -> bytes:
+    """certifi's cacert.pem on disk, if no other user could change the file itself.
+
+    Its directory and everything above were checked by name; the file is checked by ``fstat``
+    of the very descriptor read (round 3: a cacert.pem another user owned, or writable by
+    others, in a safe directory was used).
+    """
     with open(path, "rb") as f:
-        return f.read()
+        info = os.fstat(f.fileno())
+        why = _platform.open_to_others(info, _platform.STORE)
+        if why or not stat.S_ISREG(info.st_mode):
+            raise _Changeable(why or "not a regular file")
+        return f.read(info.st_size)

@@ -50,6 +50,16 @@ TAMPER = {
         "os.symlink('/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem', os.path.join(D, name))",
         "leads out of the directory",
     ),
+    "a link through a directory another user owns, back into it (round 3)": (
+        "name = hashed_names_of('cert003.pem')[0]\n"
+        "os.mkdir('/var/tmp/hop')\n"
+        "os.symlink(os.path.join(D, 'cert003.pem'), '/var/tmp/hop/cert003.pem')\n"
+        "os.lchown('/var/tmp/hop/cert003.pem', 65534, 65534)\n"
+        "os.chown('/var/tmp/hop', 65534, 65534)\n"
+        "os.unlink(os.path.join(D, name))\n"
+        "os.symlink('/var/tmp/hop/cert003.pem', os.path.join(D, name))",
+        "is a link through another directory",
+    ),
     "a directory others can write": (
         "os.chmod(D, 0o777)",
         "another user could change it; skipped",

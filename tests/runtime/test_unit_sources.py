@@ -130,7 +130,8 @@ def test_a_store_another_user_could_have_put_there_is_skipped(sources, host, tra
     os.chmod(host / "usr/local", 0o777)  # e.g. a /usr/local another user owns or can write
     decision = sources.decide(("system", "certifi"), (None, None), trace)
     assert decision.source == "certifi"
-    assert repr(path) in trace.step("sources.system.changeable")
+    changeable = [m for k, m in trace.steps if k == "sources.system.changeable"]
+    assert any(repr(path) in m for m in changeable), changeable
 
 
 def test_a_certifi_in_a_shared_directory_is_not_used(sources, trace, tmp_path, monkeypatch):
@@ -168,3 +169,22 @@ def test_a_link_another_user_owns_is_skipped_even_to_a_good_store(
     decision = sources.decide(("system", "certifi"), (None, None), trace)
     assert decision.source == "certifi"
     assert repr(str(link)) in trace.step("sources.system.changeable")
+
+
+def test_an_env_path_others_could_change_is_used_as_set_and_said(
+    sources, trace, tmp_path, ca_pem_bytes
+):
+    """Round 3: SSL_CERT_FILE/SSL_CERT_DIR through another user's writable directory are the
+    operator's choice (stock OpenSSL reads them too): honoured, never widened, and named."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "ca.pem").write_bytes(ca_pem_bytes)
+    shared.chmod(0o777)
+    decision = sources.decide(("env", "system"), (str(shared / "ca.pem"), None), trace)
+    assert decision.source == "env" and decision.usable
+    assert repr(str(shared / "ca.pem")) in trace.step("sources.env.changeable")
+    safe = tmp_path / "safe.pem"
+    safe.write_bytes(ca_pem_bytes)
+    before = len(trace.steps)
+    sources.decide(("env", "system"), (str(safe), None), trace)
+    assert "sources.env.changeable" not in trace.step_keys()[before:]
