@@ -25,7 +25,8 @@ PACKAGE = "pyoxidizer_ssl_bootstrap"
 LAYERS = (
     ("settings and platform", ("_x509", "_platform", "_data")),
     ("sources", ("_hashed_copy", "_sources")),  # a distro's hashed copy; every source
-    ("the private directory", ("_cleanup", "_private_dir")),
+    # the private directory; the between-runs cache of the hashed directory
+    ("the private directory", ("_cleanup", "_private_dir", "_cache")),
     ("decision to plan", ("_plan", "_export")),  # what contexts load; export to children
     ("patches", ("_grpc", "_patches")),  # handed the functions they need, typed on no State
     # the decision cache; Report; what the shim loads only when needed (the fallback import hook,
