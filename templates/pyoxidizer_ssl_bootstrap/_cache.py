@@ -129,6 +129,7 @@ class Entry:
             (info.st_dev, info.st_ino) != self.ident
             or info.st_nlink == 0
             or info.st_mtime_ns != SENTINEL_NS
+            or stat.S_IMODE(info.st_mode) != 0o700
             or _platform.ids() != self.ids
         ):
             return False
@@ -277,7 +278,7 @@ def _check_entry(
         if why is None and fd < _HIGH_FD:
             why = "no high descriptor free (a low number is soon reused)"
         if why is None:
-            path = _platform.FD_PATH % fd  # type: ignore[operator]  # unavailable() checked it
+            path = str(_platform.FD_PATH) % fd  # not None: unavailable() checked
             entry = Entry(
                 fd, path, os.path.join(cache_path, name), len(files), files[0] if files else None
             )

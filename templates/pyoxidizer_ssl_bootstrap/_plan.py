@@ -18,11 +18,11 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
-    from typing import Any, Callable, Optional, Tuple
+    from typing import Any, Callable, Optional, Tuple, Union
 
     from . import _cache, _private_dir, _sources
 
-    Directory = _private_dir.PrivateDir | _cache.Entry  # what contexts look issuers up in
+    Directory = Union[_private_dir.PrivateDir, _cache.Entry]  # what contexts look issuers up in
 
     Note = Callable[[str, str], None]
     Load = Tuple[Optional[str], Optional[str], Optional[str]]  # (cafile, capath, cadata)
@@ -202,7 +202,7 @@ def _plan_of(
             loads.append((None, None, data.decode("ascii", "replace")))
     loads.extend((None, path, None) for path in decision.dirs)
     if private is not None and count is None:
-        count = private.count  # type: ignore[union-attr]  # an Entry knows its own
+        count = getattr(private, "count", None)  # an Entry knows its own
     return Plan(decision, loads, private, count if private is not None else None)
 
 
