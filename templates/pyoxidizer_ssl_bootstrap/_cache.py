@@ -456,8 +456,8 @@ def _remove(cache_fd: int, name: str) -> bool:
 
     try:
         info = os.stat(name, dir_fd=cache_fd, follow_symlinks=False)
-        if not stat.S_ISDIR(info.st_mode) or _platform.open_to_others(info, _platform.MINE):
-            return False
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+            return False  # ours whatever its mode (a chmod of ours is no reason to keep it)
         fd = os.open(name, _DIR_FLAGS, dir_fd=cache_fd)
     except OSError:
         return False
