@@ -141,12 +141,12 @@ def test_a_cache_directory_another_user_made_is_refused(victim):
     out = victim("""
 honest = run()  # publishes in ~/.cache; the attacker copies the entry (names are public)
 name = entries()[0]
-OUT["made"] = attacker(
-    "mkdir -m 755 /dev/shm/xdg /dev/shm/xdg/pyoxidizer-ssl && chmod 700 /dev/shm/xdg/pyoxidizer-ssl")
+XDG = "/dev/shm/xdg/pyoxidizer-ssl"
+OUT["made"] = attacker("mkdir -m 755 /dev/shm/xdg %s && chmod 700 %s" % (XDG, XDG))
 shutil.copytree(os.path.join(CACHE, name), "/dev/shm/evil-entry")
 forge("/dev/shm/evil-entry")
 os.chmod("/dev/shm/evil-entry", 0o700)
-subprocess.run(["cp", "-a", "/dev/shm/evil-entry", "/dev/shm/xdg/pyoxidizer-ssl/" + name], check=True)
+subprocess.run(["cp", "-a", "/dev/shm/evil-entry", XDG + "/" + name], check=True)
 subprocess.run(["chown", "-R", "%d:%d" % (ATTACKER, ATTACKER), "/dev/shm/xdg"], check=True)
 OUT["run"] = run(XDG_CACHE_HOME="/dev/shm/xdg")
 """)
@@ -181,7 +181,7 @@ def test_an_entry_changed_after_publish_is_refused_and_replaced(victim, damage):
         """
 run()
 entry = os.path.join(CACHE, entries()[0])
-damage = %r
+damage = DAMAGE
 if damage == "forged_evil_ca":  # a perfect forgery: INDEX rewritten, sentinel put back
     forge(entry)
     os.utime(entry)  # ...but forging takes writing inside, which moves the mtime
@@ -212,8 +212,7 @@ elif damage == "truncated_index":
     os.utime(entry, ns=(_cache.SENTINEL_NS, _cache.SENTINEL_NS))
 OUT["after"] = run()
 OUT["again"] = run()
-"""
-        % damage
+""".replace("DAMAGE", repr(damage))
     )
     after, again = out["after"], out["again"]
     assert after["tls"] == GOOD_EVIL and again["tls"] == GOOD_EVIL
@@ -257,10 +256,9 @@ def test_a_cache_directory_open_to_others_is_refused(victim, mode):
     out = victim(
         """
 run()
-os.chmod(CACHE, 0o%s)
+os.chmod(CACHE, 0oMODE)
 OUT["run"] = run()
-"""
-        % mode
+""".replace("MODE", mode)
     )
     result = out["run"]
     assert result["tls"] == GOOD_EVIL
