@@ -15,13 +15,14 @@ sets, can add a certificate to what a context looks into.
   no component is a link (``_platform.EXPORTED``); it is ours alone, 0700 (``MINE``). Otherwise
   the trace says why and the private directory of ``_private_dir`` is made as before.
 - An entry is published whole: built in a ``tmp-<random>`` sibling under an exclusive flock of
-  the cache directory, files fsynced where the cache is on disk, an INDEX (names and digests,
-  ending with its own digest), its mtime set to a fixed sentinel, then renamed into place. At
+  the cache directory, an INDEX (names, sizes and digests, ending with its own digest), its
+  mtime set to a fixed sentinel, then renamed into place (not fsynced: see ``_write_entry``). At
   most ``MAX_ENTRIES`` are kept; the oldest published that no process holds go first.
 - A hit is checked without trusting names: the entry opened with O_NOFOLLOW|O_DIRECTORY and
   held by a shared flock (no eviction while we run), ours, 0700, the sentinel mtime (any entry
   added, removed or renamed inside since publication changes it), an INDEX that is whole, names
-  our key and lists exactly the entry's files. Contexts get ``/proc/self/fd/N``, so a rename or
+  our key and lists exactly the entry's files, each a regular file of ours of the size written.
+  Contexts get ``/proc/self/fd/N``, so a rename or
   a new entry under that name after the check changes nothing. File contents are not hashed
   again: only our own uid (or root) can write inside, and they are not whom this guards against.
 - No cache in a privileged exec (AT_SECURE), while the ids are temporarily changed, where
@@ -162,7 +163,7 @@ class Entry:
 
 class Cache:
     """The cache directory, open and checked: its descriptor, its path, and whether it is on
-    disk (entries fsynced) or in memory ($XDG_RUNTIME_DIR: nothing to make durable)."""
+    disk (~/.cache) or in memory ($XDG_RUNTIME_DIR), as the trace says."""
 
     def __init__(self, fd: int, path: str, durable: bool) -> None:
         self.fd = fd
@@ -319,24 +320,30 @@ def _verify(fd: int, name: str) -> tuple[list[str], str | None]:
         text = os.read(index_fd, meta.st_size + 1)
     finally:
         os.close(index_fd)
-    files = parse_index(text, name)
-    if files is None:
+    listed = parse_index(text, name)
+    if listed is None:
         return [], "INDEX is truncated, altered or names another key"
+    files = [file for file, _ in listed]
     if set(os.listdir(fd)) != set(files) | {INDEX}:
         return [], "its files are not those its INDEX lists"
+    mine = os.geteuid()
+    for file, size in listed:  # what a crash before writeback leaves: empty or short files
+        info = os.stat(file, dir_fd=fd, follow_symlinks=False)
+        if not stat.S_ISREG(info.st_mode) or info.st_size != size or info.st_uid != mine:
+            return [], f"{file!r} is not the regular file of {size} bytes written"
     return files, None
 
 
 def render_index(name: str, files: list[tuple[str, bytes]]) -> bytes:
-    """INDEX: the format, the key, one 'file digest' line per file, and a line that ends it
-    with the count and the digest of all before it (a truncated INDEX has no such line)."""
-    lines = [FORMAT, name] + [f"{file} {digest(data)}" for file, data in files]
+    """INDEX: the format, the key, one 'file size digest' line per file, and a line that ends
+    it with the count and the digest of all before it (a truncated INDEX has no such line)."""
+    lines = [FORMAT, name] + [f"{file} {len(data)} {digest(data)}" for file, data in files]
     body = ("\n".join(lines) + "\n").encode("ascii")
     return body + f"end {len(files)} {digest(body)}\n".encode("ascii")
 
 
-def parse_index(text: bytes, name: str) -> list[str] | None:
-    """The file names an INDEX lists, if it is whole and names ``name``; else None."""
+def parse_index(text: bytes, name: str) -> list[tuple[str, int]] | None:
+    """(file name, size) of each file an INDEX lists, if it is whole and names ``name``."""
     body, sep, last = text.rstrip(b"\n").rpartition(b"\n")
     if not sep:
         return None
@@ -350,8 +357,13 @@ def parse_index(text: bytes, name: str) -> list[str] | None:
         return None
     if len(lines) < 2 or lines[0] != FORMAT or lines[1] != name:
         return None
-    files = [line.split(" ", 1)[0] for line in lines[2:]]
-    if str(len(files)) != words[1] or not all(_is_file_name(f) for f in files):
+    files = []
+    for line in lines[2:]:
+        parts = line.split(" ")
+        if len(parts) != 3 or not _is_file_name(parts[0]) or not parts[1].isdigit():
+            return None
+        files.append((parts[0], int(parts[1])))
+    if str(len(files)) != words[1]:
         return None
     return files
 
@@ -385,11 +397,11 @@ def publish(cache: Cache, name: str, files: list[tuple[str, bytes]], note: Note)
                 )
                 return None
             _sweep(cache_fd, note)
-            _write_entry(cache_fd, name, files, cache.durable)
+            _write_entry(cache_fd, name, files)
             note(
                 "cache.published",
                 f"cache: published {os.path.join(cache_path, name)!r}: {len(files)} certificates"
-                + ("" if cache.durable else " (in memory: not fsynced)"),
+                + (" (on disk)" if cache.durable else " (in memory)"),
             )
             entry = _check_entry(cache_fd, cache_path, name, note, quiet=True)
             _evict(cache_fd, name, note)
@@ -401,7 +413,15 @@ def publish(cache: Cache, name: str, files: list[tuple[str, bytes]], note: Note)
         return None
 
 
-def _write_entry(cache_fd: int, name: str, files: list[tuple[str, bytes]], durable: bool) -> None:
+def _write_entry(cache_fd: int, name: str, files: list[tuple[str, bytes]]) -> None:
+    """Write the entry aside, then rename it into place whole.
+
+    Not fsynced, even on disk: ~120 fsyncs cost 100-300 ms on a VM's ext4, 20-50 times the
+    split itself. A crash before writeback can leave files empty or short (ext4, btrfs): the
+    hit check compares every size with the INDEX and refuses such an entry, which is then
+    published again. (XFS may keep the size and zero the data: such a certificate does not
+    parse and is missing, failing closed, until the entry is evicted or the bundle changes.)
+    """
     tmp = TMP_PREFIX + os.urandom(8).hex()
     os.mkdir(tmp, 0o700, dir_fd=cache_fd)
     fd = os.open(tmp, _DIR_FLAGS, dir_fd=cache_fd)
@@ -417,20 +437,11 @@ def _write_entry(cache_fd: int, name: str, files: list[tuple[str, bytes]], durab
             except BaseException:
                 os.close(out)
                 raise
-        try:
-            for out in written:  # after all are written: one journal commit carries them
-                if durable:
-                    os.fsync(out)
-        finally:
-            for out in written:
-                os.close(out)
+        for out in written:
+            os.close(out)
         os.utime(fd, ns=(SENTINEL_NS, SENTINEL_NS))
-        if durable:
-            os.fsync(fd)
         os.rename(tmp, name, src_dir_fd=cache_fd, dst_dir_fd=cache_fd)
         os.utime(fd, ns=(SENTINEL_NS, SENTINEL_NS))  # should the rename have touched it
-        if durable:
-            os.fsync(cache_fd)
     except BaseException:
         _empty(fd)
         try:

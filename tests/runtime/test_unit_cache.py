@@ -91,13 +91,15 @@ def test_digest_is_blake2b_256_as_render_computes_certifi_s(cache):
 def test_index_round_trip_and_every_damage_refused(cache):
     name = "e-" + "2" * 40
     text = cache.render_index(name, FILES)
-    assert cache.parse_index(text, name) == [n for n, _ in FILES]
+    assert cache.parse_index(text, name) == [(n, len(data)) for n, data in FILES]
     assert cache.parse_index(text, "e-" + "3" * 40) is None  # renamed to another key
     assert cache.parse_index(text[:-10], name) is None  # truncated
     assert cache.parse_index(text[: text.index(b"\nend")] + b"\n", name) is None  # no end line
     lines = text.split(b"\n")
     assert cache.parse_index(b"\n".join(lines[:3] + lines[4:]), name) is None  # a line dropped
     forged = text.replace(b"0d2a4c1e.1", b"../../etc.1")
+    assert cache.parse_index(forged, name) is None
+    forged = text.replace(b"0d2a4c1e.1 7 ", b"0d2a4c1e.1 -7 ")
     assert cache.parse_index(forged, name) is None
 
 
@@ -125,7 +127,16 @@ def test_missing_entry_is_a_miss(cache, trace):
 
 @pytest.mark.parametrize(
     "damage",
-    ["touch", "add_file", "remove_file", "truncate_index", "chmod_750", "index_other_key"],
+    [
+        "touch",
+        "add_file",
+        "remove_file",
+        "truncate_index",
+        "chmod_750",
+        "index_other_key",
+        "empty_file",  # what a crash before writeback leaves on ext4
+        "file_to_link",
+    ],
 )
 def test_a_changed_entry_is_refused_then_republished(cache, trace, safe_dir, damage):
     made = _publish(cache, trace)
@@ -142,6 +153,11 @@ def test_a_changed_entry_is_refused_then_republished(cache, trace, safe_dir, dam
         (real / "INDEX").write_bytes(data[: len(data) // 2])
     elif damage == "chmod_750":
         real.chmod(0o750)
+    elif damage == "empty_file":
+        (real / "5f0b62ea.0").write_bytes(b"")
+    elif damage == "file_to_link":
+        (real / "5f0b62ea.0").unlink()
+        (real / "5f0b62ea.0").symlink_to(real / "0d2a4c1e.1")
     elif damage == "index_other_key":
         (real / "INDEX").write_bytes(cache.render_index("e-" + "9" * 40, FILES))
     if damage != "touch":
@@ -203,7 +219,7 @@ def test_xdg_cache_home_then_home_cache(cache, trace, safe_dir, monkeypatch):
     monkeypatch.setenv("HOME", str(safe_dir))
     opened = cache.open_cache(trace)
     assert opened is not None and opened.path == str(safe_dir / ".cache" / "pyoxidizer-ssl")
-    assert opened.durable  # on disk: entries are fsynced
+    assert opened.durable  # on disk, as the trace says
     opened.close()
     assert stat.S_IMODE((safe_dir / ".cache").stat().st_mode) == 0o700
     other = safe_dir / "xdg"
