@@ -554,6 +554,20 @@ def arguments(doc: str | None, runs: int, callgrind: bool = False) -> argparse.N
             action="store_true",
             help="count start-up and import instructions with valgrind instead of timing",
         )
+    if callgrind and doc != __doc__:  # bench_exe.py
+        parser.add_argument(
+            "--first",
+            action="store_true",
+            help="only the first TLS context of a run: cache hit and miss (#20.4)",
+        )
+        parser.add_argument(
+            "--baseline",
+            type=Path,
+            help="with --first: another checkout (with its .venv) whose binary is measured too",
+        )
+        parser.add_argument(
+            "--instructions", action="store_true", help="with --first: count in instructions"
+        )
     return parser.parse_args()
 
 

@@ -21,7 +21,8 @@ sets, can add a certificate to what a context looks into.
 - A hit is checked without trusting names: the entry opened with O_NOFOLLOW|O_DIRECTORY and
   held by a shared flock (no eviction while we run), ours, 0700, the sentinel mtime (any entry
   added, removed or renamed inside since publication changes it), an INDEX that is whole, names
-  our key and lists exactly the entry's files, each a regular file of ours of the size written.
+  our key and lists exactly the entry's files (after a reboot: each a regular file of ours of
+  the size written).
   Contexts get ``/proc/self/fd/N``, so a rename or
   a new entry under that name after the check changes nothing. File contents are not hashed
   again: only our own uid (or root) can write inside, and they are not whom this guards against.
@@ -44,9 +45,10 @@ from . import _platform
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
-    from typing import Callable, Iterable
+    from typing import Callable, Iterable, Tuple
 
     Note = Callable[[str, str], None]
+    Opened = Tuple[int, str, bool]  # the cache directory: descriptor, path, on disk
 
 FORMAT = "pyoxidizer-ssl cache 1"  # the INDEX's first line; part of every key
 DIR_NAME = "pyoxidizer-ssl"
@@ -161,22 +163,11 @@ class Entry:
         """Nothing to remove: an entry outlives the process (the point of a cache)."""
 
 
-class Cache:
-    """The cache directory, open and checked: its descriptor, its path, and whether it is on
-    disk (~/.cache) or in memory ($XDG_RUNTIME_DIR), as the trace says."""
-
-    def __init__(self, fd: int, path: str, durable: bool) -> None:
-        self.fd = fd
-        self.path = path
-        self.durable = durable
-
-    def close(self) -> None:
-        os.close(self.fd)
-
-
-def open_cache(note: Note) -> Cache | None:
+def open_cache(note: Note) -> Opened | None:
     """Open (making it at the first run) the first usable cache directory; None if none is.
 
+    Returns (descriptor, path, on disk): ~/.cache is on disk, $XDG_RUNTIME_DIR in memory (a
+    tuple, not a class: creating a class costs more at import than this module's functions).
     Every candidate passed over is in the trace, with the reason.
     """
     runtime = os.environ.get("XDG_RUNTIME_DIR", "")
@@ -202,13 +193,14 @@ def open_cache(note: Note) -> Cache | None:
                 "cache.refused", f"cache: {path!r} ({variable}) passed over: {exc.strerror or exc}"
             )
             continue
-        return Cache(fd, path, durable=variable != "XDG_RUNTIME_DIR")
+        return (fd, path, variable != "XDG_RUNTIME_DIR")
     note("cache.none", "cache: no usable cache directory; using a private directory")
     return None
 
 
-class Refused(OSError):
-    """A cache directory or entry that must not be used; the message says why."""
+def _refused(why: str) -> OSError:
+    """A cache directory that must not be used; strerror says why (no class of its own)."""
+    return OSError(0, why)
 
 
 def _open_checked(base: str, path: str, make_base: bool) -> int:
@@ -217,7 +209,7 @@ def _open_checked(base: str, path: str, make_base: bool) -> int:
     if make_base and not os.path.lexists(base):
         parent_why = _platform.chain_open_to_others(os.path.dirname(base), _platform.EXPORTED)
         if parent_why:
-            raise Refused(parent_why)
+            raise _refused(parent_why)
         try:
             os.mkdir(base, 0o700)  # ~/.cache, as the XDG spec makes it
         except FileExistsError:
@@ -225,14 +217,14 @@ def _open_checked(base: str, path: str, make_base: bool) -> int:
     if not os.path.lexists(path):
         why = _platform.chain_open_to_others(base, _platform.EXPORTED)
         if why:
-            raise Refused(why)
+            raise _refused(why)
         try:
             os.mkdir(path, 0o700)
         except FileExistsError:
             pass
     why = _platform.chain_open_to_others(path, _platform.EXPORTED)
     if why:
-        raise Refused(why)
+        raise _refused(why)
     named = os.lstat(path)
     fd = os.open(path, _DIR_FLAGS)
     try:
@@ -243,16 +235,21 @@ def _open_checked(base: str, path: str, make_base: bool) -> int:
         if not why and stat.S_IMODE(info.st_mode) != 0o700:
             why = f"mode {stat.S_IMODE(info.st_mode):o}, not 700"
         if why:
-            raise Refused(why)
+            raise _refused(why)
     except BaseException:
         os.close(fd)
         raise
     return fd
 
 
-def lookup(cache: Cache, name: str, note: Note) -> Entry | None:
+def close(cache: Opened) -> None:
+    """Close the cache directory open_cache() opened."""
+    os.close(cache[0])
+
+
+def lookup(cache: Opened, name: str, note: Note) -> Entry | None:
     """The published entry ``name`` if it passes every check (traced: hit, miss, refused)."""
-    return _check_entry(cache.fd, cache.path, name, note, quiet=False)
+    return _check_entry(cache[0], cache[1], name, note, quiet=False)
 
 
 def _check_entry(
@@ -320,12 +317,15 @@ def _verify(fd: int, name: str) -> tuple[list[str], str | None]:
         text = os.read(index_fd, meta.st_size + 1)
     finally:
         os.close(index_fd)
-    listed = parse_index(text, name)
-    if listed is None:
+    parsed = parse_index(text, name)
+    if parsed is None:
         return [], "INDEX is truncated, altered or names another key"
+    boot, listed = parsed
     files = [file for file, _ in listed]
     if set(os.listdir(fd)) != set(files) | {INDEX}:
         return [], "its files are not those its INDEX lists"
+    if boot == boot_id() and boot != "unknown":
+        return files, None  # nothing was lost to a crash since it was written
     mine = os.geteuid()
     for file, size in listed:  # what a crash before writeback leaves: empty or short files
         info = os.stat(file, dir_fd=fd, follow_symlinks=False)
@@ -334,16 +334,18 @@ def _verify(fd: int, name: str) -> tuple[list[str], str | None]:
     return files, None
 
 
-def render_index(name: str, files: list[tuple[str, bytes]]) -> bytes:
-    """INDEX: the format, the key, one 'file size digest' line per file, and a line that ends
-    it with the count and the digest of all before it (a truncated INDEX has no such line)."""
-    lines = [FORMAT, name] + [f"{file} {len(data)} {digest(data)}" for file, data in files]
+def render_index(name: str, files: list[tuple[str, bytes]], boot: str) -> bytes:
+    """INDEX: the format, the key, the boot it was written in, one 'file size digest' line per
+    file, and a line that ends it with the count and the digest of all before it (a truncated
+    INDEX has no such line)."""
+    lines = [FORMAT, name, "boot " + boot]
+    lines.extend(f"{file} {len(data)} {digest(data)}" for file, data in files)
     body = ("\n".join(lines) + "\n").encode("ascii")
     return body + f"end {len(files)} {digest(body)}\n".encode("ascii")
 
 
-def parse_index(text: bytes, name: str) -> list[tuple[str, int]] | None:
-    """(file name, size) of each file an INDEX lists, if it is whole and names ``name``."""
+def parse_index(text: bytes, name: str) -> tuple[str, list[tuple[str, int]]] | None:
+    """(boot, [(file name, size)]) of an INDEX that is whole and names ``name``; else None."""
     body, sep, last = text.rstrip(b"\n").rpartition(b"\n")
     if not sep:
         return None
@@ -355,17 +357,27 @@ def parse_index(text: bytes, name: str) -> list[tuple[str, int]] | None:
         return None
     if len(words) != 3 or words[0] != "end" or words[2] != digest(body):
         return None
-    if len(lines) < 2 or lines[0] != FORMAT or lines[1] != name:
+    if len(lines) < 3 or lines[0] != FORMAT or lines[1] != name or lines[2][:5] != "boot ":
         return None
     files = []
-    for line in lines[2:]:
+    for line in lines[3:]:
         parts = line.split(" ")
         if len(parts) != 3 or not _is_file_name(parts[0]) or not parts[1].isdigit():
             return None
         files.append((parts[0], int(parts[1])))
     if str(len(files)) != words[1]:
         return None
-    return files
+    return lines[2][5:], files
+
+
+def boot_id() -> str:
+    """This boot's id (Linux): a crash is a reboot, so an entry written in this boot was
+    never cut short by one, whatever was still to be written back."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", "rb") as f:
+            return f.read(64).decode("ascii", "replace").strip() or "unknown"
+    except OSError:
+        return "unknown"
 
 
 def _is_file_name(name: str) -> bool:
@@ -379,12 +391,12 @@ def _is_file_name(name: str) -> bool:
     )
 
 
-def publish(cache: Cache, name: str, files: list[tuple[str, bytes]], note: Note) -> Entry | None:
+def publish(cache: Opened, name: str, files: list[tuple[str, bytes]], note: Note) -> Entry | None:
     """Publish ``files`` as entry ``name`` (or take the one another run published meanwhile);
     evict beyond MAX_ENTRIES. None, traced, when it cannot be done: the caller falls back."""
     import fcntl
 
-    cache_fd, cache_path = cache.fd, cache.path
+    cache_fd, cache_path, on_disk = cache
     try:
         fcntl.flock(cache_fd, fcntl.LOCK_EX)  # one publisher at a time; readers need no lock
         try:
@@ -401,7 +413,7 @@ def publish(cache: Cache, name: str, files: list[tuple[str, bytes]], note: Note)
             note(
                 "cache.published",
                 f"cache: published {os.path.join(cache_path, name)!r}: {len(files)} certificates"
-                + (" (on disk)" if cache.durable else " (in memory)"),
+                + (" (on disk)" if on_disk else " (in memory)"),
             )
             entry = _check_entry(cache_fd, cache_path, name, note, quiet=True)
             _evict(cache_fd, name, note)
@@ -417,17 +429,18 @@ def _write_entry(cache_fd: int, name: str, files: list[tuple[str, bytes]]) -> No
     """Write the entry aside, then rename it into place whole.
 
     Not fsynced, even on disk: ~120 fsyncs cost 100-300 ms on a VM's ext4, 20-50 times the
-    split itself. A crash before writeback can leave files empty or short (ext4, btrfs): the
-    hit check compares every size with the INDEX and refuses such an entry, which is then
-    published again. (XFS may keep the size and zero the data: such a certificate does not
-    parse and is missing, failing closed, until the entry is evicted or the bundle changes.)
+    split itself. A crash before writeback can leave files empty or short (ext4, btrfs): a hit
+    in a later boot than the INDEX's compares every size with it (~0.2 ms; in the same boot
+    nothing can have been lost) and refuses such an entry, which is then published again.
+    (XFS may keep the size and zero the data: such a certificate does not parse and is
+    missing, failing closed, until the entry is evicted or the bundle changes.)
     """
     tmp = TMP_PREFIX + os.urandom(8).hex()
     os.mkdir(tmp, 0o700, dir_fd=cache_fd)
     fd = os.open(tmp, _DIR_FLAGS, dir_fd=cache_fd)
     try:
         written = []
-        for file_name, data in [*files, (INDEX, render_index(name, files))]:
+        for file_name, data in [*files, (INDEX, render_index(name, files, boot_id()))]:
             out = os.open(file_name, _FILE_FLAGS, 0o600, dir_fd=fd)
             try:
                 view = memoryview(data)

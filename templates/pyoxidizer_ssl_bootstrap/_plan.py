@@ -119,19 +119,21 @@ def build(decision: _sources.Decision, note: Note) -> Plan:
             )
             hit = _cache.lookup(cache, name, note)
             if hit is not None:
-                cache.close()
+                _cache.close(cache)
                 return _plan_of(decision, hit, [], note)
     try:
         return _build(decision, note, cache, name, digests)
     finally:
         if cache is not None:
-            cache.close()
+            from . import _cache
+
+            _cache.close(cache)
 
 
 def _build(
     decision: _sources.Decision,
     note: Note,
-    cache: _cache.Cache | None,
+    cache: _cache.Opened | None,
     name: str | None,
     digests: dict[int, str],
 ) -> Plan:

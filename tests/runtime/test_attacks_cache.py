@@ -86,7 +86,7 @@ def forge(entry):
         f.write(EVIL_PEM)
     files = [(n, open(os.path.join(entry, n), "rb").read()) for n in sorted(names)]
     with open(os.path.join(entry, "INDEX"), "wb") as f:
-        f.write(_cache.render_index(os.path.basename(entry), files))
+        f.write(_cache.render_index(os.path.basename(entry), files, _cache.boot_id()))
     os.utime(entry, ns=(_cache.SENTINEL_NS, _cache.SENTINEL_NS))
 """
 

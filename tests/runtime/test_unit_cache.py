@@ -55,7 +55,7 @@ def _publish(cache, trace, name="e-" + "1" * 40, files=FILES):
     try:
         return cache.publish(opened, name, files, trace)
     finally:
-        opened.close()
+        cache.close(opened)
 
 
 def _lookup(cache, trace, name="e-" + "1" * 40):
@@ -64,7 +64,7 @@ def _lookup(cache, trace, name="e-" + "1" * 40):
     try:
         return cache.lookup(opened, name, trace)
     finally:
-        opened.close()
+        cache.close(opened)
 
 
 def test_key_changes_with_everything_that_decides_the_content(cache):
@@ -90,8 +90,8 @@ def test_digest_is_blake2b_256_as_render_computes_certifi_s(cache):
 
 def test_index_round_trip_and_every_damage_refused(cache):
     name = "e-" + "2" * 40
-    text = cache.render_index(name, FILES)
-    assert cache.parse_index(text, name) == [(n, len(data)) for n, data in FILES]
+    text = cache.render_index(name, FILES, "b00t")
+    assert cache.parse_index(text, name) == ("b00t", [(n, len(data)) for n, data in FILES])
     assert cache.parse_index(text, "e-" + "3" * 40) is None  # renamed to another key
     assert cache.parse_index(text[:-10], name) is None  # truncated
     assert cache.parse_index(text[: text.index(b"\nend")] + b"\n", name) is None  # no end line
@@ -153,13 +153,15 @@ def test_a_changed_entry_is_refused_then_republished(cache, trace, safe_dir, dam
         (real / "INDEX").write_bytes(data[: len(data) // 2])
     elif damage == "chmod_750":
         real.chmod(0o750)
-    elif damage == "empty_file":
+    elif damage == "empty_file":  # INDEX from an earlier boot: sizes are then checked
         (real / "5f0b62ea.0").write_bytes(b"")
+        (real / "INDEX").write_bytes(cache.render_index(real.name, FILES, "earlier-boot"))
     elif damage == "file_to_link":
+        (real / "INDEX").write_bytes(cache.render_index(real.name, FILES, "earlier-boot"))
         (real / "5f0b62ea.0").unlink()
         (real / "5f0b62ea.0").symlink_to(real / "0d2a4c1e.1")
     elif damage == "index_other_key":
-        (real / "INDEX").write_bytes(cache.render_index("e-" + "9" * 40, FILES))
+        (real / "INDEX").write_bytes(cache.render_index("e-" + "9" * 40, FILES, cache.boot_id()))
     if damage != "touch":
         os.utime(
             real, ns=(cache.SENTINEL_NS, cache.SENTINEL_NS)
@@ -218,16 +220,16 @@ def test_xdg_cache_home_then_home_cache(cache, trace, safe_dir, monkeypatch):
     monkeypatch.delenv("XDG_RUNTIME_DIR")
     monkeypatch.setenv("HOME", str(safe_dir))
     opened = cache.open_cache(trace)
-    assert opened is not None and opened.path == str(safe_dir / ".cache" / "pyoxidizer-ssl")
-    assert opened.durable  # on disk, as the trace says
-    opened.close()
+    assert opened is not None and opened[1] == str(safe_dir / ".cache" / "pyoxidizer-ssl")
+    assert opened[2]  # on disk, as the trace says
+    cache.close(opened)
     assert stat.S_IMODE((safe_dir / ".cache").stat().st_mode) == 0o700
     other = safe_dir / "xdg"
     other.mkdir(mode=0o700)
     monkeypatch.setenv("XDG_CACHE_HOME", str(other))
     opened = cache.open_cache(trace)
-    assert opened is not None and opened.path == str(other / "pyoxidizer-ssl")
-    opened.close()
+    assert opened is not None and opened[1] == str(other / "pyoxidizer-ssl")
+    cache.close(opened)
 
 
 def test_at_most_eight_entries_oldest_unheld_evicted(cache, trace, safe_dir):
@@ -263,3 +265,18 @@ def test_unavailable_while_ids_are_changed(cache, monkeypatch):
     assert "privileged" in (cache.unavailable() or "")
     monkeypatch.setattr(_platform, "FD_PATH", None)
     assert "platform" in (cache.unavailable() or "")
+
+
+def test_sizes_are_checked_only_after_a_reboot(cache, trace, safe_dir):
+    """In the boot that wrote it nothing can be lost to a crash; in a later one an entry whose
+    files were cut short (writeback lost) is refused."""
+    made = _publish(cache, trace)
+    assert made is not None
+    real = Path(made.real_path)
+    (real / "5f0b62ea.0").write_bytes(b"thi")  # not a crash: same boot, size not looked at
+    os.utime(real, ns=(cache.SENTINEL_NS, cache.SENTINEL_NS))
+    assert _lookup(cache, trace) is not None
+    (real / "INDEX").write_bytes(cache.render_index(real.name, FILES, "earlier-boot"))
+    os.utime(real, ns=(cache.SENTINEL_NS, cache.SENTINEL_NS))
+    assert _lookup(cache, trace) is None
+    assert "of 6 bytes written" in trace.step("cache.entry_refused")
