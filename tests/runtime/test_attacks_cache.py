@@ -45,13 +45,22 @@ import pyoxidizer_ssl_bootstrap
 report = pyoxidizer_ssl_bootstrap.install()
 ctx = ssl.create_default_context()
 out = {{"tls": [verify(ctx, GOOD), verify(ctx, EVIL)], "steps": report.steps,
-        "capath": report.capath}}
+        "capath": report.capath, "exported": os.environ.get("SSL_CERT_DIR")}}
 print("RUN " + json.dumps(out))
+"""
+
+# A stock process (no bootstrap): both handshakes with whatever SSL_CERT_DIR names.
+_STOCK = """
+import json, os, socket, ssl, sys
+GOOD, EVIL = json.loads(sys.argv[1])
+{verify}
+ctx = ssl.create_default_context()
+print(json.dumps([verify(ctx, GOOD), verify(ctx, EVIL)]))
 """
 
 _HEAD = """
 import json, os, shutil, subprocess, sys
-BOOT, PORTS, RUN = {boot!r}, {ports!r}, {run!r}
+BOOT, PORTS, RUN, STOCK = {boot!r}, {ports!r}, {run!r}, {stock!r}
 EVIL_PEM, EVIL_HASH, ATTACKER = {evil_pem!r}, {evil_hash!r}, {attacker!r}
 HOME = "/var/vhome"
 CACHE = HOME + "/.cache/pyoxidizer-ssl"
@@ -106,6 +115,7 @@ def victim(tmp_path, home, server, evil_server, evil_ca, bundle_pem, render_boot
             boot=str(render_bootstrap(**keys)),
             ports=[port_of(server), port_of(evil_server)],
             run=_RUN.format(verify=VERIFY_SOURCE),
+            stock=_STOCK.format(verify=VERIFY_SOURCE),
             evil_pem=evil_pem.decode(),
             evil_hash=x509.subject_hash(der),
             attacker=ATTACKER,
@@ -294,3 +304,32 @@ OUT["run"] = json.loads(proc.stdout.split("RUN ", 1)[1]) if "RUN " in proc.stdou
     keys = [k for k, _ in result["steps"]]
     assert result["tls"] == GOOD_EVIL
     assert "cache.unavailable" in keys and "cache.hit" not in keys
+
+
+def test_export_env_exports_the_entry_which_outlives_the_run(
+    victim, tmp_path, corp_ca, corp_server
+):
+    """export_env with an extra CA: children get the entry's real path; after the binary exits
+    a stock process still verifies through it (the extra CA is only there), rejects the
+    attacker's server, and nobody else can claim the name."""
+    corp = tmp_path / "corp.pem"
+    corp_ca.cert_pem.write_to_path(str(corp))
+    out = victim(
+        """
+run()
+second = run()
+OUT["second"] = second
+ports = [CORP, PORTS[1]]
+proc = subprocess.run([sys.executable, "-I", "-c", STOCK, json.dumps(ports)],
+                      env={"PATH": "/usr/bin:/bin", "SSL_CERT_DIR": second["exported"] or ""},
+                      capture_output=True, text=True)
+OUT["child"] = json.loads(proc.stdout) if proc.returncode == 0 else proc.stderr
+OUT["entries"] = [os.path.join(CACHE, n) for n in entries()]
+""".replace("CORP", str(port_of(corp_server))),
+        export_env=True,
+        extra_ca=[str(corp)],
+    )
+    second = out["second"]
+    assert second["tls"] == GOOD_EVIL and "cache.hit" in second["keys"]
+    assert second["exported"] in out["entries"]
+    assert out["child"] == GOOD_EVIL  # a stock process, after ours exited
