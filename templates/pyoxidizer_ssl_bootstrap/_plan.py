@@ -113,11 +113,15 @@ def build(decision: _sources.Decision, note: Note) -> Plan:
         else:
             note("cache.unavailable", f"cache: not used: {why}; using a private directory")
         if cache is not None:
-            digests = {id(data): _cache.digest(data) for _, data in split}
-            name = _cache.key(
-                _data.VERSION, [digests[id(d)] for _, d in split], decision.certifi, extra_ca
-            )
-            hit = _cache.lookup(cache, name, note)
+            try:
+                digests = {id(data): _cache.digest(data) for _, data in split}
+                name = _cache.key(
+                    _data.VERSION, [digests[id(d)] for _, d in split], decision.certifi, extra_ca
+                )
+                hit = _cache.lookup(cache, name, note)
+            except Exception as exc:  # never the reason a context fails: today's path
+                note("cache.failed", f"cache: lookup failed ({exc!r}); using a private directory")
+                hit, name = None, None
             if hit is not None:
                 _cache.close(cache)
                 return _plan_of(decision, hit, [], note)
@@ -162,7 +166,10 @@ def _build(
         else:
             from . import _cache
 
-            private = _cache.publish(cache, name, files, note)
+            try:
+                private = _cache.publish(cache, name, files, note)
+            except Exception as exc:  # never the reason a context fails: today's path
+                note("cache.failed", f"cache: publishing failed ({exc!r}); a private directory")
     if private is None and files:
         from . import _private_dir
 

@@ -280,3 +280,43 @@ def test_sizes_are_checked_only_after_a_reboot(cache, trace, safe_dir):
     os.utime(real, ns=(cache.SENTINEL_NS, cache.SENTINEL_NS))
     assert _lookup(cache, trace) is None
     assert "of 6 bytes written" in trace.step("cache.entry_refused")
+
+
+@pytest.fixture
+def decision(runtime, monkeypatch, tmp_path):
+    """A decision splitting a 3-root bundle; private directories under tmp_path (0700)."""
+    import certifi
+
+    from pyoxidizer_ssl_bootstrap import _platform, _sources
+
+    parent = tmp_path / "parent"
+    parent.mkdir(mode=0o700)
+    monkeypatch.setattr(_platform, "TEMP_PARENTS", ("$TEST_PARENT",))
+    monkeypatch.setenv("TEST_PARENT", str(parent))
+    roots = Path(certifi.where()).read_bytes().split(b"-----END CERTIFICATE-----")[:3]
+    data = b"".join(r + b"-----END CERTIFICATE-----" for r in roots) + b"\n"
+    return _sources.Decision("system", "/bundle.pem", [("/bundle.pem", data)])
+
+
+def test_build_publishes_then_hits(cache, trace, decision):
+    from pyoxidizer_ssl_bootstrap import _plan
+
+    first = _plan.build(decision, trace)
+    assert isinstance(first.private, cache.Entry) and first.count == 3
+    assert "cache.published" in trace.step_keys()
+    second = _plan.build(decision, trace)
+    assert isinstance(second.private, cache.Entry) and "cache.hit" in trace.step_keys()
+    assert second.count == 3 and second.loads == [(None, second.private.path, None)]
+    assert sorted(os.listdir(second.private.path)) == sorted(os.listdir(first.private.path))
+
+
+def test_a_failing_cache_falls_back_to_a_private_directory(cache, trace, decision, monkeypatch):
+    from pyoxidizer_ssl_bootstrap import _plan, _private_dir
+
+    def boom(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cache, "lookup", boom)
+    plan = _plan.build(decision, trace)
+    assert "cache.failed" in trace.step_keys()
+    assert isinstance(plan.private, _private_dir.PrivateDir) and plan.count == 3
