@@ -286,7 +286,6 @@ def test_sizes_are_checked_only_after_a_reboot(cache, trace, safe_dir):
 def decision(runtime, monkeypatch, tmp_path):
     """A decision splitting a 3-root bundle; private directories under tmp_path (0700)."""
     import certifi
-
     from pyoxidizer_ssl_bootstrap import _platform, _sources
 
     parent = tmp_path / "parent"
