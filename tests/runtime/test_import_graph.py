@@ -181,10 +181,10 @@ def test_a_cache_hit_loads_no_private_directory(render_bootstrap, home, tmp_path
     runtime.mkdir(parents=True, mode=0o700)
     try:
         runs = []
+        paths = json.dumps([str(boot), CERTIFI_PARENT])
         for _ in range(2):
             proc = subprocess.run(
-                [sys.executable, "-I", "-c", _LOADED, json.dumps([str(boot), CERTIFI_PARENT])]
-                + [PACKAGE],
+                [sys.executable, "-I", "-c", _LOADED, paths, PACKAGE],
                 env=clean_env(home, XDG_RUNTIME_DIR=str(runtime)),
                 capture_output=True,
                 text=True,
