@@ -221,33 +221,34 @@ def _hash_bundle(
     """Return the bundle's (subject hash, PEM, DER), or None to load the file whole.
 
     certifi's bundle is recognised by its BLAKE2b (``known``, when the cache computed it
-    already) and then named by the build's hashes, without parsing a certificate.
+    already) and then named by the build's hashes: its blocks are cut out as text, without
+    decoding any base64 (the build decoded every one of these very bytes) or parsing a
+    certificate; duplicates are then told apart by their PEM text.
     """
     from . import _data, _x509
 
-    blocks = _x509.pem_blocks(data)
-    skipped = _x509.count_certificate_markers(data) - len(blocks)
-    label = path or "certifi"
-    if skipped:
-        note("plan.undecodable", f"{label!r}: {skipped} certificate blocks do not decode; skipped")
-    names: tuple[str, ...] | None = None
     if certifi:
         if known is None:
             from . import _cache
 
             known = _cache.digest(data)
-        same = known == _data.CERTIFI_BLAKE2B
-        if same and len(blocks) == len(_data.CERTIFI_HASHES):
-            names = _data.CERTIFI_HASHES
-        else:
-            note(
-                "plan.certifi_rehashed",
-                f"certifi differs from the build's {_data.CERTIFI_VERSION}; hashing it now",
-            )
+        if known == _data.CERTIFI_BLAKE2B:
+            texts = _x509.pem_texts(data)
+            if len(texts) == len(_data.CERTIFI_HASHES):
+                return [(name, pem, None) for name, pem in zip(_data.CERTIFI_HASHES, texts)]
+        note(
+            "plan.certifi_rehashed",
+            f"certifi differs from the build's {_data.CERTIFI_VERSION}; hashing it now",
+        )
+    blocks = _x509.pem_blocks(data)
+    skipped = _x509.count_certificate_markers(data) - len(blocks)
+    label = path or "certifi"
+    if skipped:
+        note("plan.undecodable", f"{label!r}: {skipped} certificate blocks do not decode; skipped")
     out: list[Entry] = []
     for index, (pem, der) in enumerate(blocks):
         try:
-            name = names[index] if names else _x509.subject_hash(der)
+            name = _x509.subject_hash(der)
         except ValueError as exc:
             note(
                 "plan.unparsable",
