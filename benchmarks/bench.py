@@ -289,9 +289,12 @@ def _child(
 # argv: mode, number of later contexts, boot directory (or "-"), sys.path entries as JSON, and
 # "stop" to return just before the first context (for instruction counts).
 FIRST = r"""
-import json, ssl, statistics, sys, time
+import json, os, shutil, ssl, statistics, sys, time
 mode, later, boot, paths = sys.argv[1], int(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4])
 sys.path[:0] = paths
+clear = os.environ.pop("BENCH_CLEAR", None)  # a cache miss: this run finds no entry
+if clear:
+    shutil.rmtree(clear, ignore_errors=True)
 if boot != "-":
     sys.path.insert(0, boot)
     import pyoxidizer_ssl_bootstrap
@@ -313,9 +316,14 @@ print(json.dumps({"first": first, "later": statistics.median(times) if times els
 """
 
 # Runs inside the layout (one namespace per layout): the modes' processes in turn, N rounds.
+# First a HOME only root can write (the cache refuses one others could) and a tmpfs 0700 as
+# XDG_RUNTIME_DIR (what logind makes /run/user/UID), for the between-runs cache.
 DRIVER = r"""
 import json, os, subprocess, sys
 spec = json.loads(sys.argv[1])
+os.makedirs(BENCH_HOME, mode=0o700, exist_ok=True)
+os.makedirs(BENCH_RUNTIME, exist_ok=True)
+subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=700", "tmpfs", BENCH_RUNTIME], check=True)
 out = {name: [] for name in spec["modes"]}
 for _ in range(spec["runs"]):
     for name, (argv, env) in spec["modes"].items():
@@ -336,6 +344,11 @@ for name, (argv, env) in spec["counted"].items():
     counts[name] = total[0] - total[1]
 print("RESULT " + json.dumps({"times": out, "counts": counts}))
 """
+BENCH_HOME = "/var/bench-home"  # /var is an overlay inside the layouts: nothing stays
+BENCH_RUNTIME = "/var/bench-run"
+DRIVER = DRIVER.replace("BENCH_HOME", repr(BENCH_HOME)).replace(
+    "BENCH_RUNTIME", repr(BENCH_RUNTIME)
+)
 
 P2_LAYOUTS = (
     ("rhel7", "RHEL 7 (bundle only)", "bundle"),
@@ -367,8 +380,25 @@ def p2_contexts(
             return [python, "-I", "-c", FIRST, mode, later, boot, paths]
 
         modes = {"bare": (argv("bare"), env)}
+        # The cache (#20.4): "after" finds its entry (every run but the very first: a hit);
+        # "after miss" finds none (in memory, XDG_RUNTIME_DIR), "after miss on disk" none in
+        # ~/.cache (fsynced). Without namespaces (not root) HOME stays the temporary one,
+        # which the cache refuses: every mode then measures the private directory.
+        home_env = clean_env(BENCH_HOME) if layouts else env
+        run_env = clean_env(BENCH_HOME, XDG_RUNTIME_DIR=BENCH_RUNTIME) if layouts else env
         for name, boot in boots.items():
-            modes[name] = (argv("context", str(boot)), env)
+            modes[name] = (argv("context", str(boot)), run_env)
+            if name == "after" and layouts:
+                clear = BENCH_RUNTIME + "/pyoxidizer-ssl"
+                modes["after miss"] = (
+                    argv("context", str(boot)),
+                    {**run_env, "BENCH_CLEAR": clear},
+                )
+                on_disk = BENCH_HOME + "/.cache/pyoxidizer-ssl"
+                modes["after miss on disk"] = (
+                    argv("context", str(boot)),
+                    {**home_env, "BENCH_CLEAR": on_disk},
+                )
         modes["SSL_CERT_FILE"] = (
             argv("context"),
             clean_env(home, SSL_CERT_FILE=str(files[file])),
@@ -378,7 +408,7 @@ def p2_contexts(
         counted = {
             name: ([*command[:5], "0", *command[6:]], environment)
             for name, (command, environment) in modes.items()
-            if instructions and name in ("bare", *boots)
+            if instructions and name in ("bare", *boots, "after miss")
         }
         spec = json.dumps({"runs": runs, "modes": modes, "counted": counted})
         driver = [sys.executable, "-I", "-c", DRIVER, spec]
@@ -400,7 +430,8 @@ def p2_contexts(
                 f"{each['bare'] / ours:.2f}",
             )
         )
-        for name in boots:
+        cached = [n for n in ("after miss", "after miss on disk") if n in each]
+        for name in [*boots, *cached]:
             rows.append(
                 (f"P2 {where}: ours per context, {name}", each[name], f"{each[name] / ours:.2f}")
             )
@@ -409,7 +440,7 @@ def p2_contexts(
                 (f"P2 {where}: {name} per context", each[name], f"{each[name] / ours:.1f}x slower")
             )
         rows.append((f"P2 {where}: bare first context (floor)", first["bare"], "1.00"))
-        for name in boots:
+        for name in [*boots, *cached]:
             added = first[name] - first["bare"]
             rows.append(
                 (
@@ -522,6 +553,20 @@ def arguments(doc: str | None, runs: int, callgrind: bool = False) -> argparse.N
             "--callgrind",
             action="store_true",
             help="count start-up and import instructions with valgrind instead of timing",
+        )
+    if callgrind and doc != __doc__:  # bench_exe.py
+        parser.add_argument(
+            "--first",
+            action="store_true",
+            help="only the first TLS context of a run: cache hit and miss (#20.4)",
+        )
+        parser.add_argument(
+            "--baseline",
+            type=Path,
+            help="with --first: another checkout (with its .venv) whose binary is measured too",
+        )
+        parser.add_argument(
+            "--instructions", action="store_true", help="with --first: count in instructions"
         )
     return parser.parse_args()
 

@@ -17,6 +17,14 @@ P2 per context ssl.create_default_context() inside the binary, in the RHEL 7 lay
 P3 per request a urllib GET on a new connection to a loopback server, same three set-ups.
 Size           the binary with and without the shim, as built (debug) and stripped; report only.
 
+--first        only the first TLS context of a run (#20.4), in the RHEL 7 layout and with no
+               store (certifi), interleaved runs of one process per mode in one namespace per
+               layout: the plain binary's bare first SSLContext (the floor), ours finding its
+               between-runs cache entry (hit), finding none in memory (XDG_RUNTIME_DIR, a tmpfs
+               0700) and on disk (~/.cache), and with --baseline CHECKOUT that checkout's binary
+               (built with its own .venv); then each counted in instructions (callgrind: the
+               run minus `probe exit 0` of the same binary).
+
 --callgrind    instructions instead of time (valgrind --tool=callgrind, the median of --runs
                counts: hash randomisation moves a count by ~0.1 M): start-up added by the shim
                for each run target (run_module, run_command, run_filename: `probe exit 0`; the
@@ -37,6 +45,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import certifi
 import trustme
@@ -237,6 +246,127 @@ def p2_p3(ours: Path, plain: Path, home: str, runs: int, work: Path) -> list[Row
     return rows
 
 
+# Runs inside a layout: the modes' processes in turn, N rounds; then each counted once.
+FIRST_DRIVER = r"""
+import json, os, shutil, subprocess, sys
+spec = json.loads(sys.argv[1])
+os.makedirs("/var/bench-home", mode=0o700, exist_ok=True)
+os.makedirs("/var/bench-run", exist_ok=True)
+subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=700", "tmpfs", "/var/bench-run"], check=True)
+
+def once(argv, env, clear):
+    if clear:
+        shutil.rmtree(clear, ignore_errors=True)
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit(" ".join(argv) + ": " + proc.stderr[-2000:])
+    return json.loads(proc.stdout.splitlines()[-1])["first"]
+
+out = {name: [] for name in spec["modes"]}
+for _ in range(spec["runs"]):
+    for name, (argv, env, clear) in spec["modes"].items():
+        out[name].append(once(argv, env, clear))
+counts = {}
+if spec["count"]:
+    for name, (argv, env, clear) in spec["modes"].items():
+        total = []
+        for command in (argv, [argv[0], "exit", "0"]):
+            once(argv, env, None)  # the entry as the mode finds it (none, for a miss)
+            if clear:
+                shutil.rmtree(clear, ignore_errors=True)
+            log = "/tmp/callgrind.out.first.%d" % os.getpid()
+            subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + log,
+                            *command], env=env, capture_output=True, check=True)
+            with open(log) as f:
+                total.append(int(next(l for l in f if l.startswith("summary:")).split()[1]))
+            os.unlink(log)
+        counts[name] = total[0] - total[1]
+print("RESULT " + json.dumps({"times": out, "counts": counts}))
+"""
+
+
+def first_contexts(
+    binaries: dict[str, Path], plain: Path, home: str, runs: int, work: Path, count: bool
+) -> list[Row]:
+    """The first TLS context of a run of the binary, per layout and mode (see --first)."""
+    if not namespaces_available():
+        return [("P2 first context skipped: needs root and unshare -m", 0.0, "-")]
+    roots = Path(certifi.where()).read_bytes().split(b"-----END CERTIFICATE-----")[:140]
+    bundle = b"".join(r + b"-----END CERTIFICATE-----" for r in roots) + b"\n"
+    bundle += trustme.CA().cert_pem.bytes()
+    safe_home = "/var/bench-home"
+    runtime = {"XDG_RUNTIME_DIR": "/var/bench-run"}
+    rows: list[Row] = []
+    for layout, label in (("rhel7", "RHEL 7"), ("no-store", "no store (certifi)")):
+
+        def argv(binary: Path) -> list[str]:
+            return [str(binary), "time", "context", "1", "-"]
+
+        modes: dict[str, tuple[list[str], dict[str, str], str | None]] = {
+            "bare": ([str(plain), "time", "bare", "1", "-"], clean_env(home), None)
+        }
+        for name, binary in binaries.items():
+            modes[name] = (argv(binary), clean_env(safe_home, **runtime), None)
+        ours = binaries["after"]
+        modes["after miss"] = (
+            argv(ours),
+            clean_env(safe_home, **runtime),
+            "/var/bench-run/pyoxidizer-ssl",
+        )
+        modes["after miss on disk"] = (
+            argv(ours),
+            clean_env(safe_home),
+            safe_home + "/.cache/pyoxidizer-ssl",
+        )
+        spec = json.dumps({"runs": runs, "modes": modes, "count": count})
+        driver = [sys.executable, "-I", "-c", FIRST_DRIVER, spec]
+        proc = run_in_layout(layout, driver, clean_env(home), work / layout, bundle, timeout=3600)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        result = json.loads(proc.stdout.split("RESULT ", 1)[1])
+        first = {name: statistics.median(values) for name, values in result["times"].items()}
+        floor = first["bare"]
+        for name, value in first.items():
+            what = "bare first SSLContext (floor)" if name == "bare" else f"ours, {name}"
+            extra = "1.00" if name == "bare" else f"bare + {value - floor:.2f} ms"
+            rows.append((f"P2 binary {label} first context: {what}", value, extra))
+        for name, value in result["counts"].items():
+            base = result["counts"]["bare"]
+            rows.append(
+                (
+                    f"P2 binary {label} first context: {name} (M instructions)",
+                    value / 1e6,
+                    f"bare + {(value - base) / 1e6:.2f} M",
+                )
+            )
+    return rows
+
+
+def build_baseline(checkout: Path, work: Path, home: str) -> Path:
+    """The probe linked with ``checkout``'s pyoxidizer-ssl (its .venv's python builds it)."""
+    from support import exe
+
+    python = checkout / ".venv" / "bin" / "python"
+    original = exe.pyoxidizer_ssl
+
+    def with_baseline(*args: str, cwd: Path, env: dict[str, str], timeout: float = 600) -> Any:
+        return subprocess.run(
+            [str(python), "-m", "pyoxidizer_ssl", *args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    exe.pyoxidizer_ssl = with_baseline
+    try:
+        ours, _ = build_pair(work, home)
+    finally:
+        exe.pyoxidizer_ssl = original
+    return ours
+
+
 def sizes(ours: Path, plain: Path, work: Path) -> list[Row]:
     rows: list[Row] = []
     stripped = {}
@@ -260,6 +390,16 @@ def main() -> None:
         with workspace() as (work, home):
             tree = build_startup(work, home)
             rows = callgrind(tree, home, min(args.runs, 5) if args.runs != 40 else 3)
+        print_table(rows)
+        return
+    if args.first:
+        with workspace() as (work, home):
+            ours, plain = build_pair(work / "after", home)
+            binaries = {"after": ours}
+            if args.baseline is not None:
+                before = build_baseline(args.baseline, work / "before", home)
+                binaries = {"before": before, **binaries}
+            rows = first_contexts(binaries, plain, home, args.runs, work / "p2", args.instructions)
         print_table(rows)
         return
     with workspace() as (work, home):

@@ -79,18 +79,25 @@ def environment() -> jinja2.Environment:
 
 @dataclass(frozen=True)
 class CertifiData:
-    """The build environment's certifi bundle: version, SHA-256 and each root's subject hash."""
+    """The build environment's certifi bundle: version, SHA-256, each root's subject hash, and
+    BLAKE2b-256 (what the runtime checks: the same digest keys the between-runs cache)."""
 
     version: str
     sha256: str
     hashes: tuple[str, ...]
+    blake2b: str = ""
 
 
 def certifi_data() -> CertifiData:
     """Hash the certifi bundle that the macro embeds (the one installed beside this plugin)."""
     data = Path(certifi.where()).read_bytes()
     hashes = tuple(x509.subject_hash(der) for _, der in x509.pem_blocks(data))
-    return CertifiData(certifi.__version__, hashlib.sha256(data).hexdigest(), hashes)
+    return CertifiData(
+        certifi.__version__,
+        hashlib.sha256(data).hexdigest(),
+        hashes,
+        hashlib.blake2b(data, digest_size=32).hexdigest(),  # = the runtime's _cache.digest
+    )
 
 
 def _version() -> str:
@@ -150,6 +157,7 @@ def render_sources(
         "extra_ca": tuple((ca.subject_hash, ca.pem) for ca in extra),
         "certifi_version": cdata.version,
         "certifi_sha256": cdata.sha256,
+        "certifi_blake2b": cdata.blake2b,
         "certifi_hashes": cdata.hashes,
     }
     env = environment()

@@ -67,6 +67,32 @@ def pem_blocks(data: bytes) -> list[tuple[bytes, bytes]]:
             blocks.append((data[start:pos] + b"\n", der))
 
 
+def pem_texts(data: bytes) -> list[bytes]:
+    """Each certificate block's PEM text exactly as ``pem_blocks`` gives it, not decoded.
+
+    For a bundle whose blocks are known to decode, with names known (certifi's, once its
+    digest matched the build's): only the text is written, so no base64 is decoded at all.
+    """
+    texts: list[bytes] = []
+    find = data.find
+    pos = 0
+    while True:
+        start = find(_BEGIN, pos)
+        if start < 0:
+            return texts
+        label_end = find(_DASHES, start + 11)  # len(_BEGIN)
+        if label_end < 0:
+            return texts
+        label = data[start + 11 : label_end]
+        footer = _END + label + _DASHES
+        end = find(footer, label_end)
+        if end < 0:
+            return texts
+        pos = end + len(footer)
+        if label in CERT_LABELS:
+            texts.append(data[start:pos] + b"\n")
+
+
 def pem_bodies(data: bytes) -> list[bytes]:
     """Return each certificate block's base64 text as written, not decoded.
 

@@ -18,9 +18,11 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
-    from typing import Any, Callable, Optional, Tuple
+    from typing import Any, Callable, Optional, Tuple, Union
 
-    from . import _private_dir, _sources
+    from . import _cache, _private_dir, _sources
+
+    Directory = Union[_private_dir.PrivateDir, _cache.Entry]  # what contexts look issuers up in
 
     Note = Callable[[str, str], None]
     Load = Tuple[Optional[str], Optional[str], Optional[str]]  # (cafile, capath, cadata)
@@ -34,7 +36,7 @@ class Plan:
         self,
         decision: _sources.Decision,
         loads: list[Load],
-        private: _private_dir.PrivateDir | None,
+        private: Directory | None,
         count: int | None,
     ) -> None:
         self.decision = decision
@@ -93,13 +95,62 @@ class Plans:
 
 
 def build(decision: _sources.Decision, note: Note) -> Plan:
-    """Turn a decision into the loads of every context, laying out the private directory."""
+    """Turn a decision into the loads of every context, laying out the hashed directory: an
+    entry of the between-runs cache where one may be used (``_cache``), else a private one."""
     from . import _data
 
-    entries: list[Entry] = []  # to lay out in the private directory
+    extra_ca = _data.EXTRA_CA
+    split = [(path, data) for path, data in decision.files if data is not None]
+    cache = None
+    name = None
+    digests: dict[int, str] = {}
+    if split or extra_ca:  # not for a hashed directory used as it is: nothing to lay out
+        from . import _cache
+
+        why = _cache.unavailable()
+        if why is None:
+            cache = _cache.open_cache(note)
+        else:
+            note("cache.unavailable", f"cache: not used: {why}; using a private directory")
+        if cache is not None:
+            try:
+                digests = {id(data): _cache.digest(data) for _, data in split}
+                name = _cache.key(
+                    _data.VERSION, [digests[id(d)] for _, d in split], decision.certifi, extra_ca
+                )
+                hit = _cache.lookup(cache, name, note)
+            except Exception as exc:  # never the reason a context fails: today's path
+                note("cache.failed", f"cache: lookup failed ({exc!r}); using a private directory")
+                hit, name = None, None
+            if hit is not None:
+                _cache.close(cache)
+                return _plan_of(decision, hit, [], note)
+    try:
+        return _build(decision, note, cache, name, digests)
+    finally:
+        if cache is not None:
+            from . import _cache
+
+            _cache.close(cache)
+
+
+def _build(
+    decision: _sources.Decision,
+    note: Note,
+    cache: _cache.Opened | None,
+    name: str | None,
+    digests: dict[int, str],
+) -> Plan:
+    from . import _data
+
+    entries: list[Entry] = []  # to lay out in the hashed directory
     whole: list[tuple[str | None, bytes | None]] = []  # bundles loaded as they are
     for path, data in decision.files:
-        hashed = None if data is None else _hash_bundle(path, data, decision.certifi, note)
+        if data is None:
+            hashed = None
+        else:
+            certifi = digests.get(id(data)) if decision.certifi else None
+            hashed = _hash_bundle(path, data, decision.certifi, note, certifi)
         if hashed is None:
             whole.append((path, data))
         else:
@@ -108,8 +159,18 @@ def build(decision: _sources.Decision, note: Note) -> Plan:
     if extra:
         note("plan.extra_ca", f"extra CAs: {len(extra)} added to every context")
     files = _hashed_files(entries + extra)
-    private = None
-    if files:  # not for a hashed directory used as it is: nothing to lay out (~0.3-2 ms)
+    private: Directory | None = None
+    if files and cache is not None and name is not None:
+        if any(data is not None for _, data in whole):
+            note("cache.skipped", "cache: a bundle is loaded whole (unparsable): not cached")
+        else:
+            from . import _cache
+
+            try:
+                private = _cache.publish(cache, name, files, note)
+            except Exception as exc:  # never the reason a context fails: today's path
+                note("cache.failed", f"cache: publishing failed ({exc!r}); a private directory")
+    if private is None and files:
         from . import _private_dir
 
         private = _private_dir.create(files, note)
@@ -121,41 +182,73 @@ def build(decision: _sources.Decision, note: Note) -> Plan:
         )
     elif entries:
         whole = list(decision.files)
+    return _plan_of(decision, private, whole, note, len(files))
+
+
+def _plan_of(
+    decision: _sources.Decision,
+    private: Directory | None,
+    whole: list[tuple[str | None, bytes | None]],
+    note: Note,
+    count: int | None = None,
+) -> Plan:
+    """The plan: the hashed directory, then what is loaded whole, then the decision's dirs.
+
+    A cache hit lays out nothing: every bundle with data is in the entry, and one without data
+    (read by OpenSSL itself) is loaded by path as always."""
+    from . import _data
+
+    if private is not None and not whole:
+        whole = [(path, None) for path, data in decision.files if data is None]
     loads: list[Load] = [(None, private.path, None)] if private is not None else []
-    if private is None and extra:
-        whole.append((None, b"".join(pem for _, pem, _ in extra)))
+    if private is None and _data.EXTRA_CA:
+        extra = "".join(pem for _, pem in _data.EXTRA_CA).encode("ascii")
+        whole.append((None, extra))
     for path, data in whole:
         if path is not None:
             loads.append((path, None, None))
         elif data is not None:
             loads.append((None, None, data.decode("ascii", "replace")))
     loads.extend((None, path, None) for path in decision.dirs)
-    return Plan(decision, loads, private, len(files) if private is not None else None)
+    if private is not None and count is None:
+        count = getattr(private, "count", None)  # an Entry knows its own
+    return Plan(decision, loads, private, count if private is not None else None)
 
 
-def _hash_bundle(path: str | None, data: bytes, certifi: bool, note: Note) -> list[Entry] | None:
-    """Return the bundle's (subject hash, PEM, DER), or None to load the file whole."""
+def _hash_bundle(
+    path: str | None, data: bytes, certifi: bool, note: Note, known: str | None = None
+) -> list[Entry] | None:
+    """Return the bundle's (subject hash, PEM, DER), or None to load the file whole.
+
+    certifi's bundle is recognised by its BLAKE2b (``known``, when the cache computed it
+    already) and then named by the build's hashes: its blocks are cut out as text, without
+    decoding any base64 (the build decoded every one of these very bytes) or parsing a
+    certificate; duplicates are then told apart by their PEM text.
+    """
     from . import _data, _x509
 
+    if certifi:
+        if known is None:
+            from . import _cache
+
+            known = _cache.digest(data)
+        if known == _data.CERTIFI_BLAKE2B:
+            texts = _x509.pem_texts(data)
+            if len(texts) == len(_data.CERTIFI_HASHES):
+                return [(name, pem, None) for name, pem in zip(_data.CERTIFI_HASHES, texts)]
+        note(
+            "plan.certifi_rehashed",
+            f"certifi differs from the build's {_data.CERTIFI_VERSION}; hashing it now",
+        )
     blocks = _x509.pem_blocks(data)
     skipped = _x509.count_certificate_markers(data) - len(blocks)
     label = path or "certifi"
     if skipped:
         note("plan.undecodable", f"{label!r}: {skipped} certificate blocks do not decode; skipped")
-    names: tuple[str, ...] | None = None
-    if certifi:
-        same = _x509.sha256_hex(data) == _data.CERTIFI_SHA256
-        if same and len(blocks) == len(_data.CERTIFI_HASHES):
-            names = _data.CERTIFI_HASHES
-        else:
-            note(
-                "plan.certifi_rehashed",
-                f"certifi differs from the build's {_data.CERTIFI_VERSION}; hashing it now",
-            )
     out: list[Entry] = []
     for index, (pem, der) in enumerate(blocks):
         try:
-            name = names[index] if names else _x509.subject_hash(der)
+            name = _x509.subject_hash(der)
         except ValueError as exc:
             note(
                 "plan.unparsable",

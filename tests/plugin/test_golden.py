@@ -23,6 +23,7 @@ PINNED_CERTIFI = render.CertifiData(
     version="2000.01.01",
     sha256="0" * 64,
     hashes=("0d2a4c1e", "5f0b62ea", "5f0b62ea"),
+    blake2b="0" * 64,
 )
 
 

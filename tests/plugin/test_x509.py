@@ -267,6 +267,15 @@ def test_pem_blocks_skips_other_blocks_and_keeps_trusted_certificates():
     assert _openssl_hashes([trusted]) == [x509.subject_hash(trusted_der)]
 
 
+def test_pem_texts_cut_certifi_as_pem_blocks_does_without_decoding():
+    """The runtime cuts certifi (once its digest matched the build's) with pem_texts: the same
+    blocks, byte for byte, as pem_blocks, whose DER the build hashed."""
+    data = Path(certifi.where()).read_bytes()
+    assert x509.pem_texts(data) == [pem for pem, _ in x509.pem_blocks(data)]
+    text = b"junk\n-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" + data[:5000]
+    assert x509.pem_texts(text) == [pem for pem, _ in x509.pem_blocks(text)]
+
+
 @pytest.mark.parametrize("der", [b"", b"\x30", b"\x30\x84\xff\xff\xff\xff", b"\x02\x01\x00"])
 def test_malformed_der_is_a_value_error(der):
     with pytest.raises(ValueError):

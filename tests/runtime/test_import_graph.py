@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pyoxidizer_ssl import config, render
-from support.env import CERTIFI_PARENT, clean_env
+from support.env import CERTIFI_PARENT, clean_env, need
 
 PACKAGE = "pyoxidizer_ssl_bootstrap"
 
@@ -25,7 +25,8 @@ PACKAGE = "pyoxidizer_ssl_bootstrap"
 LAYERS = (
     ("settings and platform", ("_x509", "_platform", "_data")),
     ("sources", ("_hashed_copy", "_sources")),  # a distro's hashed copy; every source
-    ("the private directory", ("_cleanup", "_private_dir")),
+    # the private directory; the between-runs cache of the hashed directory
+    ("the private directory", ("_cleanup", "_private_dir", "_cache")),
     ("decision to plan", ("_plan", "_export")),  # what contexts load; export to children
     ("patches", ("_grpc", "_patches")),  # handed the functions they need, typed on no State
     # the decision cache; Report; what the shim loads only when needed (multiprocessing's
@@ -185,3 +186,33 @@ def test_modules_load_no_earlier_than_needed(render_bootstrap, home, switch):
         "_platform",
     } <= at_context
     assert "_export" not in steps["first context"]  # only with export_env
+
+
+def test_a_cache_hit_loads_no_private_directory(render_bootstrap, home, tmp_path):
+    """A second run that finds its between-runs cache entry lays nothing out: neither the
+    private directory's modules nor the cleanup load (the first run, a miss, needs neither)."""
+    import shutil
+    import uuid
+
+    boot = render_bootstrap(trust=["certifi"])
+    runtime = Path.cwd() / ".pytest_cache" / "cache-tests" / uuid.uuid4().hex
+    runtime.mkdir(parents=True, mode=0o700)
+    try:
+        runs = []
+        paths = json.dumps([str(boot), CERTIFI_PARENT])
+        for _ in range(2):
+            proc = subprocess.run(
+                [sys.executable, "-I", "-c", _LOADED, paths, PACKAGE],
+                env=clean_env(home, XDG_RUNTIME_DIR=str(runtime)),
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert proc.returncode == 0, proc.stderr
+            runs.append(json.loads(proc.stdout)["first context"])
+        need(any(runtime.iterdir()), "the checkout lies where others can write: no cache")
+        for loaded in runs:
+            assert "_cache" in loaded and "_private_dir" not in loaded
+            assert "_cleanup" not in loaded
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)

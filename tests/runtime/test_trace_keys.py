@@ -22,6 +22,7 @@ AREAS = {
     "decision",
     "private_dir",
     "cleanup",
+    "cache",
     "plan",
     "export",
     "patches",

@@ -1,0 +1,542 @@
+"""A per-user cache of the hashed directory, kept between runs: the second run splits nothing.
+
+Splitting a bundle into <subject-hash>.N files costs every run several ms. Here the split is
+kept in ``$XDG_RUNTIME_DIR/pyoxidizer-ssl/`` (else ``$XDG_CACHE_HOME/pyoxidizer-ssl/`` or
+``~/.cache/pyoxidizer-ssl/``), one entry per key, and a later run with the same key uses it as
+it is. The promise of ``_private_dir`` is kept: no other local user, and nothing an operator
+sets, can add a certificate to what a context looks into.
+
+- The key (the entry's name) is BLAKE2b over everything that decides the content: this format,
+  the bootstrap's version, the digest of every bundle that is split, whether one is certifi, and
+  the extra CAs. Each entry's INDEX repeats the key, so an entry renamed to another key's name
+  is refused.
+- The cache directory is used only when every component of its path *as given* (lstat, not the
+  real path) is a directory owned by us or root that no one else can write, sticky or not, and
+  no component is a link (``_platform.EXPORTED``); it is ours alone, 0700 (``MINE``). Otherwise
+  the trace says why and the private directory of ``_private_dir`` is made as before.
+- An entry is published whole: built in a ``tmp-<random>`` sibling under an exclusive flock of
+  the cache directory, an INDEX (names, sizes and digests, ending with its own digest), its
+  mtime set to a fixed sentinel, then renamed into place (not fsynced: see ``_write_entry``). At
+  most ``MAX_ENTRIES`` are kept; the oldest published that no process holds go first.
+- A hit is checked without trusting names: the entry opened with O_NOFOLLOW|O_DIRECTORY and
+  held by a shared flock (no eviction while we run), ours, 0700, the sentinel mtime (any entry
+  added, removed or renamed inside since publication changes it), an INDEX that is whole, names
+  our key and lists exactly the entry's files (after a reboot: each a regular file of ours of
+  the size written).
+  Contexts get ``/proc/self/fd/N``, so a rename or
+  a new entry under that name after the check changes nothing. File contents are not hashed
+  again: only our own uid (or root) can write inside, and they are not whom this guards against.
+- No cache in a privileged exec (AT_SECURE), while the ids are temporarily changed, where
+  directories have no descriptor path (not Linux) or owners mean nothing (Windows): then
+  exactly today's behaviour.
+
+At every context the entry is checked like a private directory (one fstat, the ids, one open
+through the contexts' path). If it was removed or emptied (logind's RemoveIPC at logout), the
+plan is built again: a new entry or a private directory. The entry's descriptor is never
+closed while the process runs.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from . import _platform
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
+    from typing import Callable, Iterable, Tuple
+
+    Note = Callable[[str, str], None]
+    Opened = Tuple[int, str, bool]  # the cache directory: descriptor, path, on disk
+
+FORMAT = "pyoxidizer-ssl cache 1"  # the INDEX's first line; part of every key
+DIR_NAME = "pyoxidizer-ssl"
+INDEX = "INDEX"
+MAX_ENTRIES = 8
+MAX_INDEX_BYTES = 1024 * 1024
+ENTRY_PREFIX = "e-"
+TMP_PREFIX = "tmp-"
+# Every published entry's mtime, 2000-01-01T00:00:00Z: any change inside sets it to the present.
+SENTINEL_NS = 946_684_800 * 1_000_000_000
+STALE_SECONDS = 60  # a tmp- sibling this old is a killed publisher's, never one in progress
+_HIGH_FD = 512  # as _private_dir: numbers from here up are rarely reused by an app
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW | _CLOEXEC
+_READ_FLAGS = os.O_RDONLY | _NOFOLLOW | _CLOEXEC
+_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+
+
+def digest(data: bytes) -> str:
+    """BLAKE2b-256 of ``data`` in hex: a bundle's identity in keys (and certifi's check).
+
+    CPython's own ``_blake2`` (a builtin in python-build-standalone; hashlib, which loads every
+    algorithm and OpenSSL's bindings, only where it is missing).
+    """
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover - every CPython 3.8+ build has it
+        from hashlib import blake2b
+    return blake2b(data, digest_size=32).hexdigest()
+
+
+def key(
+    version: str, bundles: Iterable[str], certifi: bool, extra: Iterable[tuple[str, str]]
+) -> str:
+    """The entry's name for this content: BLAKE2b over all that decides it, each part framed."""
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover
+        from hashlib import blake2b
+    parts = [FORMAT, version, "certifi" if certifi else "system", *bundles]
+    parts.extend(f"{name} {pem}" for name, pem in extra)
+    h = blake2b(digest_size=20, person=b"pyoxidizer-ssl")
+    for part in parts:
+        raw = part.encode("utf-8")
+        h.update(len(raw).to_bytes(8, "little") + raw)
+    return ENTRY_PREFIX + h.hexdigest()
+
+
+def unavailable() -> str | None:
+    """Why this process uses no cache (then: today's private directory); None when it may."""
+    if not _platform.POSIX_OWNERS or _platform.FD_PATH is None or not _DIR_FLAGS & _NOFOLLOW:
+        return "no descriptor paths or file owners on this platform"
+    if not _platform.env_is_trusted():
+        return "a privileged exec (setuid, setgid or file capabilities)"
+    if not _platform.ids_settled():
+        return "the ids are temporarily changed"
+    return None
+
+
+class Entry:
+    """A cache entry held open: what contexts are given, checked like a private directory."""
+
+    def __init__(self, fd: int, path: str, real_path: str, count: int, probe: str | None) -> None:
+        self.fd = fd  # never closed while the process runs: contexts name it
+        self.path = path  # /proc/self/fd/N: what OpenSSL is given
+        self.real_path = real_path  # what export_env exports
+        self.count = count
+        self.probe = probe
+        self.ids = _platform.ids()
+        info = os.fstat(fd)
+        self.ident = (info.st_dev, info.st_ino)
+
+    def intact(self) -> bool:
+        """Still the entry checked, unchanged, and readable as we are now (at every context)."""
+        try:
+            info = os.fstat(self.fd)
+        except OSError:
+            return False
+        if (
+            (info.st_dev, info.st_ino) != self.ident
+            or info.st_nlink == 0
+            or info.st_mtime_ns != SENTINEL_NS
+            or stat.S_IMODE(info.st_mode) != 0o700
+            or _platform.ids() != self.ids
+        ):
+            return False
+        if self.probe is None:
+            return True
+        try:
+            os.close(os.open(os.path.join(self.path, self.probe), _READ_FLAGS))
+        except OSError:
+            return False
+        return True
+
+    def repair(self, note: Note) -> bool:
+        """An entry is never rebuilt in place: the plan is built again (a new entry, or a
+        private directory). Contexts made before keep this descriptor: our own entry, to which
+        no one else can add; if it was emptied they fail closed."""
+        note(
+            "cache.entry_lost",
+            f"cache entry {self.real_path!r} was removed, changed or cannot be read now; "
+            "building the plan again",
+        )
+        return False
+
+    def exportable(self) -> bool:
+        """True when the real path stays unclaimable by others after we exit (export_env)."""
+        return _platform.chain_open_to_others(self.real_path, _platform.EXPORTED) is None
+
+    def close(self) -> None:
+        """Nothing to remove: an entry outlives the process (the point of a cache)."""
+
+
+def open_cache(note: Note) -> Opened | None:
+    """Open (making it at the first run) the first usable cache directory; None if none is.
+
+    Returns (descriptor, path, on disk): ~/.cache is on disk, $XDG_RUNTIME_DIR in memory (a
+    tuple, not a class: creating a class costs more at import than this module's functions).
+    Every candidate passed over is in the trace, with the reason.
+    """
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    cache_home = os.environ.get("XDG_CACHE_HOME", "")
+    home = os.environ.get("HOME", "")
+    candidates: list[tuple[str, str]] = []
+    if runtime:
+        candidates.append(("XDG_RUNTIME_DIR", runtime))
+    if cache_home:
+        candidates.append(("XDG_CACHE_HOME", cache_home))
+    elif home:
+        candidates.append(("HOME", os.path.join(home, ".cache")))
+    for variable, base in candidates:
+        if not os.path.isabs(base):
+            note("cache.refused", f"cache: {variable}={base!r} is not an absolute path")
+            continue
+        base = os.path.normpath(base)  # lexical only: any link on the way is refused below
+        path = os.path.join(base, DIR_NAME)
+        try:
+            fd = _open_checked(base, path, variable == "HOME")
+        except OSError as exc:
+            note(
+                "cache.refused", f"cache: {path!r} ({variable}) passed over: {exc.strerror or exc}"
+            )
+            continue
+        return (fd, path, variable != "XDG_RUNTIME_DIR")
+    note("cache.none", "cache: no usable cache directory; using a private directory")
+    return None
+
+
+def _refused(why: str) -> OSError:
+    """A cache directory that must not be used; strerror says why (no class of its own)."""
+    return OSError(0, why)
+
+
+def _open_checked(base: str, path: str, make_base: bool) -> int:
+    """Open ``path`` after checking it and every directory above it as given (lstat); make
+    it (and ``~/.cache`` when ``make_base``) 0700 where missing, once what is above passed."""
+    if make_base and not os.path.lexists(base):
+        parent_why = _platform.chain_open_to_others(os.path.dirname(base), _platform.EXPORTED)
+        if parent_why:
+            raise _refused(parent_why)
+        try:
+            os.mkdir(base, 0o700)  # ~/.cache, as the XDG spec makes it
+        except FileExistsError:
+            pass
+    if not os.path.lexists(path):
+        why = _platform.chain_open_to_others(base, _platform.EXPORTED)
+        if why:
+            raise _refused(why)
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass
+    why = _platform.chain_open_to_others(path, _platform.EXPORTED)
+    if why:
+        raise _refused(why)
+    named = os.lstat(path)
+    fd = os.open(path, _DIR_FLAGS)
+    try:
+        info = os.fstat(fd)
+        why = _platform.open_to_others(info, _platform.MINE)
+        if not why and (info.st_dev, info.st_ino) != (named.st_dev, named.st_ino):
+            why = "its name changed while it was opened"
+        if not why and stat.S_IMODE(info.st_mode) != 0o700:
+            why = f"mode {stat.S_IMODE(info.st_mode):o}, not 700"
+        if why:
+            raise _refused(why)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def close(cache: Opened) -> None:
+    """Close the cache directory open_cache() opened."""
+    os.close(cache[0])
+
+
+def lookup(cache: Opened, name: str, note: Note) -> Entry | None:
+    """The published entry ``name`` if it passes every check (traced: hit, miss, refused)."""
+    return _check_entry(cache[0], cache[1], name, note, quiet=False)
+
+
+def _check_entry(
+    cache_fd: int, cache_path: str, name: str, note: Note, quiet: bool
+) -> Entry | None:
+    """The entry ``name`` of the cache open at ``cache_fd`` if it passes every check; a miss
+    and a hit are traced unless ``quiet`` (publish's own looks), a refusal always."""
+    import fcntl
+
+    try:
+        fd = os.open(name, _DIR_FLAGS, dir_fd=cache_fd)
+    except FileNotFoundError:
+        if not quiet:
+            note("cache.miss", f"cache: no entry {name} in {cache_path!r}")
+        return None
+    except OSError as exc:
+        note("cache.entry_refused", f"cache: entry {name} not opened: {exc.strerror or exc}")
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)  # held while we run: never evicted under us
+        files, why = _verify(fd, name)
+        if why is None:
+            fd = _move_high(fd)
+        if why is None and fd < _HIGH_FD:
+            why = "no high descriptor free (a low number is soon reused)"
+        if why is None:
+            path = str(_platform.FD_PATH) % fd  # not None: unavailable() checked
+            entry = Entry(
+                fd, path, os.path.join(cache_path, name), len(files), files[0] if files else None
+            )
+            if os.stat(path).st_ino != entry.ident[1]:
+                why = f"{path!r} does not name it (no /proc?)"
+            elif not entry.intact():
+                why = f"contexts could not read it through {path!r} (a sandbox?)"
+            else:
+                if not quiet:
+                    where = os.path.join(cache_path, name)
+                    note("cache.hit", f"cache: hit {where!r}: {len(files)} certificates")
+                return entry
+    except OSError as exc:
+        why = f"{exc.strerror or exc}"
+    note("cache.entry_refused", f"cache: entry {name} refused: {why}")
+    os.close(fd)
+    return None
+
+
+def _verify(fd: int, name: str) -> tuple[list[str], str | None]:
+    """(file names, None) if the entry open at ``fd`` is one we published whole, unchanged."""
+    info = os.fstat(fd)
+    why = _platform.open_to_others(info, _platform.MINE)
+    if why:
+        return [], why
+    if stat.S_IMODE(info.st_mode) != 0o700:
+        return [], f"mode {stat.S_IMODE(info.st_mode):o}, not 700"
+    if info.st_mtime_ns != SENTINEL_NS:
+        return [], "changed since it was published (its mtime is not the sentinel)"
+    index_fd = os.open(INDEX, _READ_FLAGS, dir_fd=fd)
+    try:
+        meta = os.fstat(index_fd)
+        if not stat.S_ISREG(meta.st_mode) or meta.st_size > MAX_INDEX_BYTES:
+            return [], "INDEX is not a small regular file"
+        why = _platform.open_to_others(meta, _platform.MINE)
+        if why:
+            return [], f"INDEX: {why}"
+        text = os.read(index_fd, meta.st_size + 1)
+    finally:
+        os.close(index_fd)
+    parsed = parse_index(text, name)
+    if parsed is None:
+        return [], "INDEX is truncated, altered or names another key"
+    boot, listed = parsed
+    files = [file for file, _ in listed]
+    if set(os.listdir(fd)) != set(files) | {INDEX}:
+        return [], "its files are not those its INDEX lists"
+    if boot == boot_id() and boot != "unknown":
+        return files, None  # nothing was lost to a crash since it was written
+    mine = os.geteuid()
+    for file, size in listed:  # what a crash before writeback leaves: empty or short files
+        info = os.stat(file, dir_fd=fd, follow_symlinks=False)
+        if not stat.S_ISREG(info.st_mode) or info.st_size != size or info.st_uid != mine:
+            return [], f"{file!r} is not the regular file of {size} bytes written"
+    return files, None
+
+
+def render_index(name: str, files: list[tuple[str, bytes]], boot: str) -> bytes:
+    """INDEX: the format, the key, the boot it was written in, one 'file size digest' line per
+    file, and a line that ends it with the count and the digest of all before it (a truncated
+    INDEX has no such line)."""
+    lines = [FORMAT, name, "boot " + boot]
+    lines.extend(f"{file} {len(data)} {digest(data)}" for file, data in files)
+    body = ("\n".join(lines) + "\n").encode("ascii")
+    return body + f"end {len(files)} {digest(body)}\n".encode("ascii")
+
+
+def parse_index(text: bytes, name: str) -> tuple[str, list[tuple[str, int]]] | None:
+    """(boot, [(file name, size)]) of an INDEX that is whole and names ``name``; else None."""
+    body, sep, last = text.rstrip(b"\n").rpartition(b"\n")
+    if not sep:
+        return None
+    body += b"\n"
+    try:
+        words = last.decode("ascii").split(" ")
+        lines = body.decode("ascii").split("\n")[:-1]
+    except UnicodeDecodeError:
+        return None
+    if len(words) != 3 or words[0] != "end" or words[2] != digest(body):
+        return None
+    if len(lines) < 3 or lines[0] != FORMAT or lines[1] != name or lines[2][:5] != "boot ":
+        return None
+    files = []
+    for line in lines[3:]:
+        parts = line.split(" ")
+        if len(parts) != 3 or not _is_file_name(parts[0]) or not parts[1].isdigit():
+            return None
+        files.append((parts[0], int(parts[1])))
+    if str(len(files)) != words[1]:
+        return None
+    return lines[2][5:], files
+
+
+def boot_id() -> str:
+    """This boot's id (Linux): a crash is a reboot, so an entry written in this boot was
+    never cut short by one, whatever was still to be written back."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", "rb") as f:
+            return f.read(64).decode("ascii", "replace").strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def _is_file_name(name: str) -> bool:
+    suffix = name[9:]
+    return (
+        name[8:9] == "."
+        and len(name) > 9
+        and not name[:8].strip("0123456789abcdef")
+        and suffix.isdigit()
+        and suffix.isascii()
+    )
+
+
+def publish(cache: Opened, name: str, files: list[tuple[str, bytes]], note: Note) -> Entry | None:
+    """Publish ``files`` as entry ``name`` (or take the one another run published meanwhile);
+    evict beyond MAX_ENTRIES. None, traced, when it cannot be done: the caller falls back."""
+    import fcntl
+
+    cache_fd, cache_path, on_disk = cache
+    try:
+        fcntl.flock(cache_fd, fcntl.LOCK_EX)  # one publisher at a time; readers need no lock
+        try:
+            found = _check_entry(cache_fd, cache_path, name, note, quiet=True)
+            if found is not None:
+                return found
+            if _exists(cache_fd, name) and not _remove(cache_fd, name):
+                note(
+                    "cache.publish_failed", f"cache: entry {name} is refused and cannot be removed"
+                )
+                return None
+            _sweep(cache_fd, note)
+            _write_entry(cache_fd, name, files)
+            note(
+                "cache.published",
+                f"cache: published {os.path.join(cache_path, name)!r}: {len(files)} certificates"
+                + (" (on disk)" if on_disk else " (in memory)"),
+            )
+            entry = _check_entry(cache_fd, cache_path, name, note, quiet=True)
+            _evict(cache_fd, name, note)
+            return entry
+        finally:
+            fcntl.flock(cache_fd, fcntl.LOCK_UN)
+    except OSError as exc:
+        note("cache.publish_failed", f"cache: entry {name} not published: {exc.strerror or exc}")
+        return None
+
+
+def _write_entry(cache_fd: int, name: str, files: list[tuple[str, bytes]]) -> None:
+    """Write the entry aside, then rename it into place whole.
+
+    Not fsynced, even on disk: ~120 fsyncs cost 100-300 ms on a VM's ext4, 20-50 times the
+    split itself. A crash before writeback can leave files empty or short (ext4, btrfs): a hit
+    in a later boot than the INDEX's compares every size with it (~0.2 ms; in the same boot
+    nothing can have been lost) and refuses such an entry, which is then published again.
+    (XFS may keep the size and zero the data: such a certificate does not parse and is
+    missing, failing closed, until the entry is evicted or the bundle changes.)
+    """
+    tmp = TMP_PREFIX + os.urandom(8).hex()
+    os.mkdir(tmp, 0o700, dir_fd=cache_fd)
+    fd = os.open(tmp, _DIR_FLAGS, dir_fd=cache_fd)
+    try:
+        written = []
+        for file_name, data in [*files, (INDEX, render_index(name, files, boot_id()))]:
+            out = os.open(file_name, _FILE_FLAGS, 0o600, dir_fd=fd)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(out, view) :]
+                written.append(out)
+            except BaseException:
+                os.close(out)
+                raise
+        for out in written:
+            os.close(out)
+        os.utime(fd, ns=(SENTINEL_NS, SENTINEL_NS))
+        os.rename(tmp, name, src_dir_fd=cache_fd, dst_dir_fd=cache_fd)
+        os.utime(fd, ns=(SENTINEL_NS, SENTINEL_NS))  # should the rename have touched it
+    except BaseException:
+        _empty(fd)
+        try:
+            os.rmdir(tmp, dir_fd=cache_fd)
+        except OSError:
+            pass
+        raise
+    finally:
+        os.close(fd)
+
+
+def _exists(cache_fd: int, name: str) -> bool:
+    try:
+        os.stat(name, dir_fd=cache_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _remove(cache_fd: int, name: str) -> bool:
+    """Remove entry or leftover ``name`` unless a process holds it; only ours, only its files."""
+    import fcntl
+
+    try:
+        info = os.stat(name, dir_fd=cache_fd, follow_symlinks=False)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+            return False  # ours whatever its mode (a chmod of ours is no reason to keep it)
+        fd = os.open(name, _DIR_FLAGS, dir_fd=cache_fd)
+    except OSError:
+        return False
+    try:
+        mine = os.fstat(fd)
+        if (mine.st_dev, mine.st_ino) != (info.st_dev, info.st_ino):
+            return False
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while any process holds it
+        _empty(fd)
+        os.rmdir(name, dir_fd=cache_fd)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _empty(fd: int) -> None:
+    for file_name in os.listdir(fd):
+        try:
+            os.unlink(file_name, dir_fd=fd)
+        except OSError:
+            pass
+
+
+def _sweep(cache_fd: int, note: Note) -> None:
+    """Remove tmp- leftovers of killed publishers (we hold the lock: none is in progress)."""
+    for item in os.listdir(cache_fd):
+        if item.startswith(TMP_PREFIX) and _remove(cache_fd, item):
+            note("cache.stale_removed", f"cache: removed {item!r}, left by a killed run")
+
+
+def _evict(cache_fd: int, keep: str, note: Note) -> None:
+    """Keep at most MAX_ENTRIES: the oldest published (ctime: set at publication, never after)
+    that no process holds are removed."""
+    entries = []
+    for item in os.listdir(cache_fd):
+        if item.startswith(ENTRY_PREFIX) and item != keep:
+            try:
+                info = os.stat(item, dir_fd=cache_fd, follow_symlinks=False)
+            except OSError:
+                continue
+            entries.append((info.st_ctime_ns, item))
+    entries.sort()
+    for _, item in entries[: max(0, len(entries) + 1 - MAX_ENTRIES)]:
+        if _remove(cache_fd, item):
+            note("cache.evicted", f"cache: evicted {item} (at most {MAX_ENTRIES} kept)")
+
+
+def _move_high(fd: int) -> int:
+    import fcntl
+
+    try:
+        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, _HIGH_FD)
+    except (OSError, AttributeError):
+        return fd
+    os.close(fd)
+    return high

@@ -1,0 +1,61 @@
+"""The between-runs cache in the layouts that split a bundle: a miss, then hits (#20.4).
+
+RHEL 7 (a bundle only) and no store at all (certifi embedded): the first run publishes, later
+runs use the entry as it is; every run verifies alike (the test CA is in RHEL 7's bundle, in no
+certifi), and the hit trusts exactly the certificates the miss laid out.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from support.env import CERTIFI_PARENT, clean_env
+from support.layouts import LAYOUTS, Layout, run_in_layout
+from support.tls import VERIFY_SOURCE, port_of
+
+pytestmark = pytest.mark.usefixtures("namespaces")
+
+_RUNS = """
+import json, os, socket, ssl, subprocess, sys
+ONE = '''
+import json, socket, ssl, sys
+sys.path[:0] = json.loads(sys.argv[1])
+%s
+import pyoxidizer_ssl_bootstrap
+report = pyoxidizer_ssl_bootstrap.install()
+ctx = ssl.create_default_context()
+print("RUN " + json.dumps({"tls": verify(ctx, int(sys.argv[2])), "count": report.certificates,
+                           "keys": [k for k, _ in report.steps],
+                           "certs": sorted(os.listdir(report.capath)) if report.capath else []}))
+'''.replace("import json,", "import json, os,")
+os.makedirs("/var/vhome", mode=0o700, exist_ok=True)
+out = []
+for _ in range(3):
+    proc = subprocess.run([sys.executable, "-I", "-c", ONE, sys.argv[1], sys.argv[2]],
+                          env={"PATH": "/usr/bin:/bin", "HOME": "/var/vhome"},
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    out.append(json.loads(proc.stdout.split("RUN ", 1)[1]))
+print("RESULT " + json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize(("name", "good"), [("rhel7", "ok"), ("no-store", "rejected")])
+def test_miss_then_hits(name, good, tmp_path, home, server, bundle_pem, render_bootstrap):
+    boot = render_bootstrap()
+    layout = Layout(name + "-home", (*LAYOUTS[name].steps, ("dir", "/var/vhome")), False, None)
+    code = _RUNS.replace("%s", VERIFY_SOURCE.replace("\\", "\\\\"))
+    argv = [sys.executable, "-I", "-c", code, json.dumps([str(boot), CERTIFI_PARENT])]
+    argv.append(str(port_of(server)))
+    proc = run_in_layout(layout, argv, clean_env(home), tmp_path, bundle_pem)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    miss, *hits = json.loads(proc.stdout.split("RESULT ", 1)[1])
+    assert "cache.miss" in miss["keys"] and "cache.published" in miss["keys"]
+    for hit in hits:
+        assert "cache.hit" in hit["keys"] and "cache.published" not in hit["keys"]
+        assert hit["count"] == miss["count"] and hit["certs"] == miss["certs"]
+    for run in (miss, *hits):
+        assert (run["tls"] == "ok") == (good == "ok"), run

@@ -1,0 +1,321 @@
+"""The between-runs cache, in process: keys, INDEX, publish, hit, refusals, eviction.
+
+Each test gets a cache location whose whole path only root and we can write (under the
+checkout's .pytest_cache, not /tmp, which others may write and which the cache refuses).
+Another user's attacks, with real handshakes, are in test_attacks_cache.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support.env import need
+
+FILES = [("0d2a4c1e.0", b"first\n"), ("0d2a4c1e.1", b"second\n"), ("5f0b62ea.0", b"third\n")]
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the cache needs /proc/self/fd (Linux)"
+)
+
+
+@pytest.fixture
+def safe_dir() -> Iterator[Path]:
+    """A directory only we (and root) can write, up to /."""
+    base = Path.cwd() / ".pytest_cache" / "cache-tests"
+    base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = base / uuid.uuid4().hex
+    path.mkdir(mode=0o700)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def cache(runtime, monkeypatch, safe_dir):
+    """``_cache`` with XDG_RUNTIME_DIR = safe_dir (no HOME, no XDG_CACHE_HOME)."""
+    from pyoxidizer_ssl_bootstrap import _cache, _platform
+
+    why = _platform.chain_open_to_others(str(safe_dir), _platform.EXPORTED)
+    need(why is None, f"the checkout lies where others can write: {why}")
+    for name in ("XDG_CACHE_HOME", "HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(safe_dir))
+    return _cache
+
+
+def _publish(cache, trace, name="e-" + "1" * 40, files=FILES):
+    opened = cache.open_cache(trace)
+    assert opened is not None, trace.step_keys()
+    try:
+        return cache.publish(opened, name, files, trace)
+    finally:
+        cache.close(opened)
+
+
+def _lookup(cache, trace, name="e-" + "1" * 40):
+    opened = cache.open_cache(trace)
+    assert opened is not None, trace.step_keys()
+    try:
+        return cache.lookup(opened, name, trace)
+    finally:
+        cache.close(opened)
+
+
+def test_key_changes_with_everything_that_decides_the_content(cache):
+    base = cache.key("1.0", ["a" * 64], False, [])
+    assert base.startswith("e-") and len(base) == 42
+    assert cache.key("1.0", ["a" * 64], False, []) == base
+    others = {
+        cache.key("1.1", ["a" * 64], False, []),
+        cache.key("1.0", ["b" * 64], False, []),
+        cache.key("1.0", ["a" * 64, "b" * 64], False, []),
+        cache.key("1.0", ["a" * 64], True, []),
+        cache.key("1.0", ["a" * 64], False, [("0d2a4c1e", "PEM")]),
+        cache.key("1.0", ["a" * 64 + "b" * 64], False, []),  # framing: no concatenation clash
+    }
+    assert base not in others and len(others) == 6
+
+
+def test_digest_is_blake2b_256_as_render_computes_certifi_s(cache):
+    import hashlib
+
+    assert cache.digest(b"x") == hashlib.blake2b(b"x", digest_size=32).hexdigest()
+
+
+def test_index_round_trip_and_every_damage_refused(cache):
+    name = "e-" + "2" * 40
+    text = cache.render_index(name, FILES, "b00t")
+    assert cache.parse_index(text, name) == ("b00t", [(n, len(data)) for n, data in FILES])
+    assert cache.parse_index(text, "e-" + "3" * 40) is None  # renamed to another key
+    assert cache.parse_index(text[:-10], name) is None  # truncated
+    assert cache.parse_index(text[: text.index(b"\nend")] + b"\n", name) is None  # no end line
+    lines = text.split(b"\n")
+    assert cache.parse_index(b"\n".join(lines[:3] + lines[4:]), name) is None  # a line dropped
+    forged = text.replace(b"0d2a4c1e.1", b"../../etc.1")
+    assert cache.parse_index(forged, name) is None
+    forged = text.replace(b"0d2a4c1e.1 7 ", b"0d2a4c1e.1 -7 ")
+    assert cache.parse_index(forged, name) is None
+
+
+def test_publish_then_hit_through_the_descriptor(cache, trace, safe_dir):
+    made = _publish(cache, trace)
+    assert made is not None and "cache.published" in trace.step_keys()
+    assert made.path == f"/proc/self/fd/{made.fd}" and made.fd >= 512
+    real = safe_dir / "pyoxidizer-ssl" / ("e-" + "1" * 40)
+    assert made.real_path == str(real) and os.path.realpath(made.path) == str(real)
+    assert stat.S_IMODE(real.stat().st_mode) == 0o700
+    assert stat.S_IMODE((safe_dir / "pyoxidizer-ssl").stat().st_mode) == 0o700
+    assert real.stat().st_mtime_ns == cache.SENTINEL_NS
+    assert sorted(os.listdir(real)) == sorted([n for n, _ in FILES] + ["INDEX"])
+    assert made.count == 3 and made.intact() and made.exportable()
+    assert not [n for n in os.listdir(real.parent) if n.startswith("tmp-")]
+    hit = _lookup(cache, trace)
+    assert hit is not None and "cache.hit" in trace.step_keys() and hit.count == 3
+    assert hit.fd != made.fd and hit.intact()
+
+
+def test_missing_entry_is_a_miss(cache, trace):
+    assert _lookup(cache, trace) is None
+    assert "cache.miss" in trace.step_keys()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "touch",
+        "add_file",
+        "remove_file",
+        "truncate_index",
+        "chmod_750",
+        "index_other_key",
+        "empty_file",  # what a crash before writeback leaves on ext4
+        "file_to_link",
+    ],
+)
+def test_a_changed_entry_is_refused_then_republished(cache, trace, safe_dir, damage):
+    made = _publish(cache, trace)
+    assert made is not None
+    real = Path(made.real_path)
+    if damage == "touch":
+        os.utime(real)
+    elif damage == "add_file":
+        (real / "abcdef01.0").write_bytes(b"evil\n")
+    elif damage == "remove_file":
+        (real / "5f0b62ea.0").unlink()
+    elif damage == "truncate_index":
+        data = (real / "INDEX").read_bytes()
+        (real / "INDEX").write_bytes(data[: len(data) // 2])
+    elif damage == "chmod_750":
+        real.chmod(0o750)
+    elif damage == "empty_file":  # INDEX from an earlier boot: sizes are then checked
+        (real / "5f0b62ea.0").write_bytes(b"")
+        (real / "INDEX").write_bytes(cache.render_index(real.name, FILES, "earlier-boot"))
+    elif damage == "file_to_link":
+        (real / "INDEX").write_bytes(cache.render_index(real.name, FILES, "earlier-boot"))
+        (real / "5f0b62ea.0").unlink()
+        (real / "5f0b62ea.0").symlink_to(real / "0d2a4c1e.1")
+    elif damage == "index_other_key":
+        (real / "INDEX").write_bytes(cache.render_index("e-" + "9" * 40, FILES, cache.boot_id()))
+    if damage != "touch":
+        os.utime(
+            real, ns=(cache.SENTINEL_NS, cache.SENTINEL_NS)
+        )  # the sentinel alone is not enough
+    assert _lookup(cache, trace) is None
+    assert "cache.entry_refused" in trace.step_keys()
+    if damage in ("touch", "chmod_750"):
+        assert not made.intact()  # a live process notices too, at its next context
+    os.close(made.fd)  # its shared lock: the entry can now be removed and published again
+    again = _publish(cache, trace)
+    assert again is not None and again.intact()
+    assert sorted(os.listdir(again.path)) == sorted([n for n, _ in FILES] + ["INDEX"])
+
+
+def test_a_held_refused_entry_is_not_removed(cache, trace):
+    made = _publish(cache, trace)
+    assert made is not None
+    os.utime(made.real_path)  # refused from now on, but another process (made) still holds it
+    assert _publish(cache, trace) is None
+    assert "cache.publish_failed" in trace.step_keys()
+    assert os.path.isdir(made.real_path)
+
+
+@pytest.mark.parametrize("mode", [0o770, 0o755, 0o701])
+def test_a_cache_directory_open_to_others_is_refused(cache, trace, safe_dir, mode):
+    assert _publish(cache, trace) is not None
+    (safe_dir / "pyoxidizer-ssl").chmod(mode)
+    assert cache.open_cache(trace) is None
+    assert "cache.refused" in trace.step_keys() and "cache.none" in trace.step_keys()
+
+
+def test_a_group_writable_parent_is_refused(cache, trace, safe_dir):
+    safe_dir.chmod(0o770)
+    assert cache.open_cache(trace) is None
+    assert "writable by other users" in " ".join(trace)
+
+
+def test_a_link_anywhere_in_the_path_as_given_is_refused(cache, trace, safe_dir, monkeypatch):
+    real = safe_dir / "real"
+    real.mkdir(mode=0o700)
+    (safe_dir / "link").symlink_to(real)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(safe_dir / "link" / "."))
+    assert cache.open_cache(trace) is None
+    assert "a symbolic link" in " ".join(trace)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(safe_dir / "link" / "sub" / ".."))  # lexically: link
+    assert cache.open_cache(trace) is None
+
+
+def test_a_relative_location_is_refused(cache, trace, monkeypatch):
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "relative/run")
+    assert cache.open_cache(trace) is None
+    assert "not an absolute path" in " ".join(trace)
+
+
+def test_xdg_cache_home_then_home_cache(cache, trace, safe_dir, monkeypatch):
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    monkeypatch.setenv("HOME", str(safe_dir))
+    opened = cache.open_cache(trace)
+    assert opened is not None and opened[1] == str(safe_dir / ".cache" / "pyoxidizer-ssl")
+    assert opened[2]  # on disk, as the trace says
+    cache.close(opened)
+    assert stat.S_IMODE((safe_dir / ".cache").stat().st_mode) == 0o700
+    other = safe_dir / "xdg"
+    other.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(other))
+    opened = cache.open_cache(trace)
+    assert opened is not None and opened[1] == str(other / "pyoxidizer-ssl")
+    cache.close(opened)
+
+
+def test_at_most_eight_entries_oldest_unheld_evicted(cache, trace, safe_dir):
+    made = []
+    for index in range(cache.MAX_ENTRIES + 2):
+        entry = _publish(cache, trace, name="e-" + format(index, "040x"))
+        assert entry is not None
+        made.append(entry)
+        if index >= 1:
+            os.close(entry.fd)  # only the first stays held, as by a process still running
+    names = sorted(n for n in os.listdir(safe_dir / "pyoxidizer-ssl") if n.startswith("e-"))
+    assert len(names) == cache.MAX_ENTRIES + 1  # the held one is never evicted
+    assert "e-" + format(0, "040x") in names and "e-" + format(1, "040x") not in names
+    assert "cache.evicted" in trace.step_keys()
+
+
+def test_a_killed_publisher_s_leftover_is_swept(cache, trace, safe_dir):
+    assert _publish(cache, trace) is not None
+    leftover = safe_dir / "pyoxidizer-ssl" / ("tmp-" + "0" * 16)
+    leftover.mkdir(mode=0o700)
+    (leftover / "0d2a4c1e.0").write_bytes(b"half\n")
+    assert _publish(cache, trace, name="e-" + "5" * 40) is not None
+    assert not leftover.exists() and "cache.stale_removed" in trace.step_keys()
+
+
+def test_unavailable_while_ids_are_changed(cache, monkeypatch):
+    from pyoxidizer_ssl_bootstrap import _platform
+
+    assert cache.unavailable() is None
+    monkeypatch.setattr(_platform, "ids_settled", lambda: False)
+    assert "temporarily changed" in (cache.unavailable() or "")
+    monkeypatch.setattr(_platform, "env_is_trusted", lambda: False)
+    assert "privileged" in (cache.unavailable() or "")
+    monkeypatch.setattr(_platform, "FD_PATH", None)
+    assert "platform" in (cache.unavailable() or "")
+
+
+def test_sizes_are_checked_only_after_a_reboot(cache, trace, safe_dir):
+    """In the boot that wrote it nothing can be lost to a crash; in a later one an entry whose
+    files were cut short (writeback lost) is refused."""
+    made = _publish(cache, trace)
+    assert made is not None
+    real = Path(made.real_path)
+    (real / "5f0b62ea.0").write_bytes(b"thi")  # not a crash: same boot, size not looked at
+    os.utime(real, ns=(cache.SENTINEL_NS, cache.SENTINEL_NS))
+    assert _lookup(cache, trace) is not None
+    (real / "INDEX").write_bytes(cache.render_index(real.name, FILES, "earlier-boot"))
+    os.utime(real, ns=(cache.SENTINEL_NS, cache.SENTINEL_NS))
+    assert _lookup(cache, trace) is None
+    assert "of 6 bytes written" in trace.step("cache.entry_refused")
+
+
+@pytest.fixture
+def decision(runtime, monkeypatch, tmp_path):
+    """A decision splitting a 3-root bundle; private directories under tmp_path (0700)."""
+    import certifi
+    from pyoxidizer_ssl_bootstrap import _platform, _sources
+
+    parent = tmp_path / "parent"
+    parent.mkdir(mode=0o700)
+    monkeypatch.setattr(_platform, "TEMP_PARENTS", ("$TEST_PARENT",))
+    monkeypatch.setenv("TEST_PARENT", str(parent))
+    roots = Path(certifi.where()).read_bytes().split(b"-----END CERTIFICATE-----")[:3]
+    data = b"".join(r + b"-----END CERTIFICATE-----" for r in roots) + b"\n"
+    return _sources.Decision("system", "/bundle.pem", [("/bundle.pem", data)])
+
+
+def test_build_publishes_then_hits(cache, trace, decision):
+    from pyoxidizer_ssl_bootstrap import _plan
+
+    first = _plan.build(decision, trace)
+    assert isinstance(first.private, cache.Entry) and first.count == 3
+    assert "cache.published" in trace.step_keys()
+    second = _plan.build(decision, trace)
+    assert isinstance(second.private, cache.Entry) and "cache.hit" in trace.step_keys()
+    assert second.count == 3 and second.loads == [(None, second.private.path, None)]
+    assert sorted(os.listdir(second.private.path)) == sorted(os.listdir(first.private.path))
+
+
+def test_a_failing_cache_falls_back_to_a_private_directory(cache, trace, decision, monkeypatch):
+    from pyoxidizer_ssl_bootstrap import _plan, _private_dir
+
+    def boom(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cache, "lookup", boom)
+    plan = _plan.build(decision, trace)
+    assert "cache.failed" in trace.step_keys()
+    assert isinstance(plan.private, _private_dir.PrivateDir) and plan.count == 3
