@@ -59,7 +59,6 @@ ENTRY_PREFIX = "e-"
 TMP_PREFIX = "tmp-"
 # Every published entry's mtime, 2000-01-01T00:00:00Z: any change inside sets it to the present.
 SENTINEL_NS = 946_684_800 * 1_000_000_000
-STALE_SECONDS = 60  # a tmp- sibling this old is a killed publisher's, never one in progress
 _HIGH_FD = 512  # as _private_dir: numbers from here up are rarely reused by an app
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -71,8 +70,9 @@ _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
 def digest(data: bytes) -> str:
     """BLAKE2b-256 of ``data`` in hex: a bundle's identity in keys (and certifi's check).
 
-    CPython's own ``_blake2`` (a builtin in python-build-standalone; hashlib, which loads every
-    algorithm and OpenSSL's bindings, only where it is missing).
+    CPython's own ``_blake2`` (~0.2 ms to import in the binary, 220 KB hashed in ~0.16 ms);
+    ``_hashlib``'s SHA-256 hashes faster but costs ~2 ms to import there, and hashlib loads
+    every algorithm (only where ``_blake2`` is missing).
     """
     try:
         from _blake2 import blake2b
@@ -381,6 +381,8 @@ def boot_id() -> str:
 
 
 def _is_file_name(name: str) -> bool:
+    """XXXXXXXX.N, as ``_x509.is_hash_name`` says; not imported from there: a hit loads no
+    ``_x509`` of its own."""
     suffix = name[9:]
     return (
         name[8:9] == "."

@@ -37,6 +37,7 @@ def test_render_default_out(tmp_path):
     assert proc.stdout.strip() == str(package.relative_to(tmp_path))
     assert sorted(p.name for p in package.iterdir()) == [
         "__init__.py",
+        "_cache.py",
         "_cleanup.py",
         "_data.py",
         "_export.py",

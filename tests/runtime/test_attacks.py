@@ -251,9 +251,9 @@ OUT["gone"] = not os.path.exists(exported)
 OUT["attacker_made_it"] = attacker("mkdir -m 755 %s" % exported) == 0
 """
     os.makedirs(run, exist_ok=True)
-    out = attack(
-        body, env=clean_env(home, XDG_RUNTIME_DIR=run), export_env=True, extra_ca=[str(pem)]
-    )
+    # TMPDIR, not XDG_RUNTIME_DIR: there the between-runs cache would hold the split instead
+    # (an entry outlives the process by design; test_attacks_cache.py exports it).
+    out = attack(body, env=clean_env(home, TMPDIR=run), export_env=True, extra_ca=[str(pem)])
     assert out["exported"].startswith(run + "/pyoxidizer-ssl-")
     assert out["gone"] and not out["attacker_made_it"]
 

@@ -56,15 +56,24 @@ def corp_boot(tmp_path, corp_ca, render_bootstrap):
     return render_bootstrap(export_env=True, extra_ca=[str(pem)])
 
 
+@pytest.mark.parametrize(
+    ("variable", "exported"),
+    [
+        # the between-runs cache's entry (HOME is under /tmp: only XDG_RUNTIME_DIR is safe)
+        ("XDG_RUNTIME_DIR", RUNTIME_DIR + "/pyoxidizer-ssl/e-"),
+        # no cache usable (no XDG_RUNTIME_DIR): the private directory, made in TMPDIR
+        ("TMPDIR", RUNTIME_DIR + "/pyoxidizer-ssl-"),
+    ],
+)
 def test_exports_a_private_directory_nobody_else_can_claim(
-    tmp_path, home, corp_server, bundle_pem, corp_boot
+    tmp_path, home, corp_server, bundle_pem, corp_boot, variable, exported
 ):
-    env = clean_env(home, XDG_RUNTIME_DIR=RUNTIME_DIR)
+    env = clean_env(home, **{variable: RUNTIME_DIR})
     result = code_in_layout(
         RHEL7_WITH_RUNTIME_DIR, tmp_path / "ns", home, corp_server, bundle_pem, corp_boot, BODY, env
     )
     assert result["env"]["SSL_CERT_FILE"] is None
-    assert result["env"]["SSL_CERT_DIR"].startswith(RUNTIME_DIR + "/pyoxidizer-ssl-")
+    assert result["env"]["SSL_CERT_DIR"].startswith(exported)
     assert result["child"] == "child ok"
 
 

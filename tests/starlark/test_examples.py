@@ -14,6 +14,7 @@ from support.resources import list_resources
 SHIM = shim_run_command()
 BOOTSTRAP_MODULES = [
     "",
+    "._cache",
     "._cleanup",
     "._data",
     "._export",
