@@ -216,3 +216,41 @@ def test_a_cache_hit_loads_no_private_directory(render_bootstrap, home, tmp_path
             assert "_cleanup" not in loaded
     finally:
         shutil.rmtree(runtime, ignore_errors=True)
+
+
+_PATCHED_FIRST = """
+import json, sys
+sys.path[:0] = json.loads(sys.argv[1])
+import ssl  # before the shim, as a sitecustomize could
+import pyoxidizer_ssl_bootstrap
+pyoxidizer_ssl_bootstrap.main()  # the shim, running -X pyoxidizer_ssl.run_command=pass
+loaded = "pyoxidizer_ssl_bootstrap._install" in sys.modules
+keys = [key for key, _ in pyoxidizer_ssl_bootstrap.install().steps]
+print(json.dumps({"loaded": loaded, "keys": keys}))
+"""
+
+
+def test_a_module_we_patch_imported_before_the_shim_takes_the_full_start(render_bootstrap, home):
+    """main() starts alone only when nothing is left to patch: with ssl imported already, the
+    start loads _install, which patches it (and the trace says so)."""
+    boot = render_bootstrap(trust=["certifi"])
+    shim = ["-X", "pyoxidizer_ssl.run_command=pass"]
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            *shim,
+            "-c",
+            _PATCHED_FIRST,
+            json.dumps([str(boot), CERTIFI_PARENT]),
+        ],
+        env=clean_env(home),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["loaded"] is True
+    assert result["keys"][:2] == ["start.version", "start.patch_imported"]
+    assert "start.hook" in result["keys"]
