@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pyoxidizer_ssl import config, render
-from support.env import CERTIFI_PARENT, clean_env, need
+from support.env import CERTIFI_PARENT, clean_env, need, only_ours_dir
 
 PACKAGE = "pyoxidizer_ssl_bootstrap"
 
@@ -195,8 +195,8 @@ def test_a_cache_hit_loads_no_private_directory(render_bootstrap, home, tmp_path
     import uuid
 
     boot = render_bootstrap(trust=["certifi"])
-    runtime = Path.cwd() / ".pytest_cache" / "cache-tests" / uuid.uuid4().hex
-    runtime.mkdir(parents=True, mode=0o700)
+    runtime = only_ours_dir() / uuid.uuid4().hex
+    runtime.mkdir(mode=0o700)
     try:
         runs = []
         paths = json.dumps([str(boot), CERTIFI_PARENT])

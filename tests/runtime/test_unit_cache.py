@@ -1,7 +1,7 @@
 """The between-runs cache, in process: keys, INDEX, publish, hit, refusals, eviction.
 
-Each test gets a cache location whose whole path only root and we can write (under the
-checkout's .pytest_cache, not /tmp, which others may write and which the cache refuses).
+Each test gets a cache location whose whole path only root and we can write
+(``support.env.only_ours_dir``; not /tmp, which others may write and the cache refuses).
 Another user's attacks, with real handshakes, are in test_attacks_cache.py.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from support.env import need
+from support.env import need, only_ours_dir
 
 FILES = [("0d2a4c1e.0", b"first\n"), ("0d2a4c1e.1", b"second\n"), ("5f0b62ea.0", b"third\n")]
 pytestmark = pytest.mark.skipif(
@@ -28,9 +28,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def safe_dir() -> Iterator[Path]:
     """A directory only we (and root) can write, up to /."""
-    base = Path.cwd() / ".pytest_cache" / "cache-tests"
-    base.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = base / uuid.uuid4().hex
+    path = only_ours_dir() / uuid.uuid4().hex
     path.mkdir(mode=0o700)
     yield path
     shutil.rmtree(path, ignore_errors=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +88,36 @@ def honour_file_modes(argv: list[str]) -> list[str]:
         shutil.which("setpriv") is not None, "needs setpriv (util-linux) to drop root's file access"
     )
     return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *argv]
+
+
+def _only_ours_up_to_root(path: Path) -> bool:
+    """Whether every directory from / down to ``path`` (as given, no links) is ours or root's
+    and writable by no one else: where the runtime's between-runs cache agrees to live."""
+    uid = os.getuid()
+    for current in (path, *path.parents):
+        try:
+            info = os.lstat(current)
+        except OSError:
+            return False
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid not in (0, uid) or info.st_mode & 0o022:
+            return False
+    return True
+
+
+def only_ours_dir() -> Path:
+    """A directory for tests that need a place only we and root can write, from / down: the
+    checkout's .pytest_cache, or ~/.cache where the checkout lies under a directory others may
+    write (a clean clone in /tmp, as CI may make). The caller makes its own subdirectory in it."""
+    for base in (Path.cwd() / ".pytest_cache", Path.home() / ".cache"):
+        if base.parent.is_dir() and _only_ours_up_to_root(base.parent):
+            base.mkdir(mode=0o700, exist_ok=True)
+        if _only_ours_up_to_root(base):
+            path = base / "pyoxidizer-ssl-tests"
+            path.mkdir(mode=0o700, exist_ok=True)
+            if _only_ours_up_to_root(path):
+                return path
+    need(
+        False,
+        "the checkout and ~/.cache both lie where users other than root can write",
+    )
+    raise AssertionError("unreachable")
