@@ -293,7 +293,13 @@ import json, os, shutil, ssl, statistics, sys, time
 mode, later, boot, paths = sys.argv[1], int(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4])
 sys.path[:0] = paths
 clear = os.environ.pop("BENCH_CLEAR", None)  # a cache miss: this run finds no entry
-if clear:
+if clear and clear.startswith("republish:"):  # its entries gone, their keys seen: publish now
+    clear = clear.split(":", 1)[1]
+    for name in os.listdir(clear) if os.path.isdir(clear) else []:
+        if name.startswith("e-"):
+            shutil.rmtree(os.path.join(clear, name))
+            open(os.path.join(clear, "s-" + name[2:]), "w").close()
+elif clear:
     shutil.rmtree(clear, ignore_errors=True)
 if boot != "-":
     sys.path.insert(0, boot)
@@ -382,7 +388,8 @@ def p2_contexts(
         modes = {"bare": (argv("bare"), env)}
         # The cache (#20.4): "after" finds its entry (every run but the very first: a hit);
         # "after miss" finds none (in memory, XDG_RUNTIME_DIR), "after miss on disk" none in
-        # ~/.cache (fsynced). Without namespaces (not root) HOME stays the temporary one,
+        # ~/.cache (the key's first miss there: a marker only), "after 2nd miss on disk" none
+        # but its marker (publishes). Without namespaces (not root) HOME stays the temporary one,
         # which the cache refuses: every mode then measures the private directory.
         home_env = clean_env(BENCH_HOME) if layouts else env
         run_env = clean_env(BENCH_HOME, XDG_RUNTIME_DIR=BENCH_RUNTIME) if layouts else env
@@ -398,6 +405,10 @@ def p2_contexts(
                 modes["after miss on disk"] = (
                     argv("context", str(boot)),
                     {**home_env, "BENCH_CLEAR": on_disk},
+                )
+                modes["after 2nd miss on disk"] = (
+                    argv("context", str(boot)),
+                    {**home_env, "BENCH_CLEAR": "republish:" + on_disk},
                 )
         modes["SSL_CERT_FILE"] = (
             argv("context"),
@@ -430,7 +441,9 @@ def p2_contexts(
                 f"{each['bare'] / ours:.2f}",
             )
         )
-        cached = [n for n in ("after miss", "after miss on disk") if n in each]
+        cached = [
+            n for n in ("after miss", "after miss on disk", "after 2nd miss on disk") if n in each
+        ]
         for name in [*boots, *cached]:
             rows.append(
                 (f"P2 {where}: ours per context, {name}", each[name], f"{each[name] / ours:.2f}")

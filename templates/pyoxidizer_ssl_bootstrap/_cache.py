@@ -14,6 +14,8 @@ sets, can add a certificate to what a context looks into.
   real path) is a directory owned by us or root that no one else can write, sticky or not, and
   no component is a link (``_platform.EXPORTED``); it is ours alone, 0700 (``MINE``). Otherwise
   the trace says why and the private directory of ``_private_dir`` is made as before.
+- On disk (not in ``$XDG_RUNTIME_DIR``) an entry is published at the second miss of its key
+  only (``worth_publishing``): a run in a fresh container never pays for writing one.
 - An entry is published whole: built in a ``tmp-<random>`` sibling under an exclusive flock of
   the cache directory, an INDEX (names, sizes and digests, ending with its own digest), its
   mtime set to a fixed sentinel, then renamed into place (not fsynced: see ``_write_entry``). At
@@ -56,6 +58,7 @@ INDEX = "INDEX"
 MAX_ENTRIES = 8
 MAX_INDEX_BYTES = 1024 * 1024
 ENTRY_PREFIX = "e-"
+SEEN_PREFIX = "s-"  # a key missed once on disk (``worth_publishing``)
 TMP_PREFIX = "tmp-"
 # Every published entry's mtime, 2000-01-01T00:00:00Z: any change inside sets it to the present.
 SENTINEL_NS = 946_684_800 * 1_000_000_000
@@ -393,6 +396,30 @@ def _is_file_name(name: str) -> bool:
     )
 
 
+def worth_publishing(cache: Opened, name: str, note: Note) -> bool:
+    """In memory always; on disk only at the second miss of a key (a marker ``s-<key>`` left
+    by the first): writing ~120 files there costs 10-30 ms, which a run in a fresh container,
+    whose cache never sees a second run, would pay every time for nothing."""
+    cache_fd, _, on_disk = cache
+    if not on_disk or _exists(cache_fd, name):  # a refused entry of this key: used before
+        return True
+    marker = SEEN_PREFIX + name[len(ENTRY_PREFIX) :]
+    try:
+        info = os.stat(marker, dir_fd=cache_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        try:
+            os.close(os.open(marker, _FILE_FLAGS, 0o600, dir_fd=cache_fd))
+        except OSError:
+            pass
+        note(
+            "cache.deferred",
+            f"cache: entry {name} missing on disk for the first time: remembered, published "
+            "at the next miss (a private directory now)",
+        )
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid()
+
+
 def publish(cache: Opened, name: str, files: list[tuple[str, bytes]], note: Note) -> Entry | None:
     """Publish ``files`` as entry ``name`` (or take the one another run published meanwhile);
     evict beyond MAX_ENTRIES. None, traced, when it cannot be done: the caller falls back."""
@@ -520,13 +547,28 @@ def _evict(cache_fd: int, keep: str, note: Note) -> None:
     """Keep at most MAX_ENTRIES: the oldest published (ctime: set at publication, never after)
     that no process holds are removed."""
     entries = []
+    markers = []
     for item in os.listdir(cache_fd):
+        if item.startswith(SEEN_PREFIX):
+            try:
+                info = os.stat(item, dir_fd=cache_fd, follow_symlinks=False)
+            except OSError:
+                continue
+            markers.append((info.st_ctime_ns, item))
         if item.startswith(ENTRY_PREFIX) and item != keep:
             try:
                 info = os.stat(item, dir_fd=cache_fd, follow_symlinks=False)
             except OSError:
                 continue
             entries.append((info.st_ctime_ns, item))
+    markers.sort()
+    done = SEEN_PREFIX + keep[len(ENTRY_PREFIX) :]
+    for index, (_, item) in enumerate(markers):
+        if item == done or index < len(markers) - MAX_ENTRIES:
+            try:
+                os.unlink(item, dir_fd=cache_fd)
+            except OSError:
+                pass
     entries.sort()
     for _, item in entries[: max(0, len(entries) + 1 - MAX_ENTRIES)]:
         if _remove(cache_fd, item):

@@ -167,7 +167,8 @@ def _build(
             from . import _cache
 
             try:
-                private = _cache.publish(cache, name, files, note)
+                if _cache.worth_publishing(cache, name, note):
+                    private = _cache.publish(cache, name, files, note)
             except Exception as exc:  # never the reason a context fails: today's path
                 note("cache.failed", f"cache: publishing failed ({exc!r}); a private directory")
     if private is None and files:

@@ -77,6 +77,11 @@ def run(**env):
     result["keys"] = [key for key, _ in result["steps"]]
     return result
 
+def published(**env):
+    # On disk an entry is published at its key's second miss (the first leaves a marker).
+    run(**env)
+    return run(**env)
+
 def attacker(script):
     argv = ["setpriv", "--reuid", str(ATTACKER), "--regid", str(ATTACKER), "--clear-groups",
             "--inh-caps=-all", "--bounding-set=-all", "sh", "-c", script]
@@ -132,24 +137,27 @@ def victim(tmp_path, home, server, evil_server, evil_ca, bundle_pem, render_boot
 
 def test_second_run_hits_and_verifies_like_the_first(victim):
     out = victim("""
+OUT["deferred"] = run()
 first, second = run(), run()
 OUT["first"], OUT["second"] = first, second
 OUT["entries"] = entries()
 OUT["shm"] = os.listdir("/dev/shm")
 """)
-    first, second = out["first"], out["second"]
+    deferred, first, second = out["deferred"], out["first"], out["second"]
+    assert deferred["tls"] == GOOD_EVIL and "cache.deferred" in deferred["keys"]
+    assert "plan.private_dir" in deferred["keys"] and "cache.published" not in deferred["keys"]
     assert first["tls"] == GOOD_EVIL and second["tls"] == GOOD_EVIL
     assert "cache.miss" in first["keys"] and "cache.published" in first["keys"]
     assert "cache.hit" in second["keys"] and "cache.published" not in second["keys"]
     assert not [k for k in second["keys"] if k.startswith("private_dir.")]
     assert second["capath"].startswith("/proc/self/fd/")
-    assert len(out["entries"]) == 1 and out["shm"] == []  # no private directory made
+    assert len(out["entries"]) == 1 and out["shm"] == []  # no private directory left
 
 
 def test_a_cache_directory_another_user_made_is_refused(victim):
     """uid 65534 prepares XDG_CACHE_HOME's pyoxidizer-ssl with a forged entry for our key."""
     out = victim("""
-honest = run()  # publishes in ~/.cache; the attacker copies the entry (names are public)
+honest = published()  # publishes in ~/.cache; the attacker copies the entry (names are public)
 name = entries()[0]
 XDG = "/dev/shm/xdg/pyoxidizer-ssl"
 OUT["made"] = attacker("mkdir -m 755 /dev/shm/xdg %s && chmod 700 %s" % (XDG, XDG))
@@ -170,7 +178,7 @@ OUT["run"] = run(XDG_CACHE_HOME="/dev/shm/xdg")
 def test_xdg_cache_home_through_another_user_s_link_is_refused(victim):
     """The link's target is our own safe cache; the link is theirs to retarget: refused."""
     out = victim("""
-run()  # publishes in /var/vhome/.cache
+published()  # publishes in /var/vhome/.cache
 OUT["linked"] = attacker("ln -s /var/vhome/.cache /dev/shm/link") == 0
 result = run(XDG_CACHE_HOME="/dev/shm/link")
 OUT["run"] = result
@@ -189,7 +197,7 @@ OUT["run"] = result
 def test_an_entry_changed_after_publish_is_refused_and_replaced(victim, damage):
     out = victim(
         """
-run()
+published()
 entry = os.path.join(CACHE, entries()[0])
 damage = DAMAGE
 if damage == "forged_evil_ca":  # a perfect forgery: INDEX rewritten, sentinel put back
@@ -236,7 +244,7 @@ def test_a_rename_after_the_check_changes_nothing_for_this_process(victim):
     """Contexts name the entry by descriptor: swapping a forged entry in under its name (root,
     standing for a same-user mishap) reaches neither old nor new contexts of a running process."""
     out = victim("""
-run()
+published()
 sys.path.insert(0, BOOT)
 import ssl, socket
 exec(RUN.split("import pyoxidizer_ssl_bootstrap")[0].split("GOOD, EVIL")[1].split("\\n", 1)[1])
@@ -265,7 +273,7 @@ OUT["new"] = [verify(new, GOOD), verify(new, EVIL)]
 def test_a_cache_directory_open_to_others_is_refused(victim, mode):
     out = victim(
         """
-run()
+published()
 os.chmod(CACHE, 0oMODE)
 OUT["run"] = run()
 """.replace("MODE", mode)
@@ -292,7 +300,7 @@ OUT["home_cache"] = os.path.exists(CACHE)
 def test_a_setuid_run_uses_no_cache(victim):
     """Real uid another's, effective root (a setuid binary): no cache is read or written."""
     out = victim("""
-run()  # a normal run published an entry
+published()  # a normal run published an entry
 argv = ["setpriv", "--ruid", str(ATTACKER), sys.executable, "-I", "-c", RUN,
         json.dumps([BOOT]), json.dumps(PORTS)]
 proc = subprocess.run(argv, env={"PATH": "/usr/bin:/bin", "HOME": HOME},
@@ -316,7 +324,7 @@ def test_export_env_exports_the_entry_which_outlives_the_run(
     corp_ca.cert_pem.write_to_path(str(corp))
     out = victim(
         """
-run()
+published()
 second = run()
 OUT["second"] = second
 ports = [CORP, PORTS[1]]

@@ -319,3 +319,23 @@ def test_a_failing_cache_falls_back_to_a_private_directory(cache, trace, decisio
     plan = _plan.build(decision, trace)
     assert "cache.failed" in trace.step_keys()
     assert isinstance(plan.private, _private_dir.PrivateDir) and plan.count == 3
+
+
+def test_on_disk_an_entry_is_published_at_the_second_miss(cache, trace, decision, monkeypatch):
+    """A fresh container's only run leaves a marker, not ~120 files; the second run publishes."""
+    from pyoxidizer_ssl_bootstrap import _plan, _private_dir
+
+    home = Path(os.environ["XDG_RUNTIME_DIR"])
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    monkeypatch.setenv("HOME", str(home))
+    first = _plan.build(decision, trace)
+    assert (
+        isinstance(first.private, _private_dir.PrivateDir) and "cache.deferred" in trace.step_keys()
+    )
+    where = home / ".cache" / "pyoxidizer-ssl"
+    assert [n[:2] for n in os.listdir(where)] == ["s-"]
+    second = _plan.build(decision, trace)
+    assert isinstance(second.private, cache.Entry) and "cache.published" in trace.step_keys()
+    assert [n[:2] for n in os.listdir(where)] == ["e-"]  # the marker goes with the publication
+    third = _plan.build(decision, trace)
+    assert isinstance(third.private, cache.Entry) and "cache.hit" in trace.step_keys()
