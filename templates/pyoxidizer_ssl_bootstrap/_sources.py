@@ -14,7 +14,7 @@ import os
 import stat
 import sys
 
-from . import _platform, _x509
+from . import _platform
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
@@ -26,6 +26,29 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
 
 ENV_VARS = ("SSL_CERT_FILE", "SSL_CERT_DIR")
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
+# ``_x509``'s certificate labels: the two helpers below repeat its own (tested to agree), so
+# that a decision that parses nothing (a cache hit, a hashed directory) never imports it.
+_CERT_MARKERS = (
+    b"-----BEGIN CERTIFICATE-----",
+    b"-----BEGIN TRUSTED CERTIFICATE-----",
+    b"-----BEGIN X509 CERTIFICATE-----",
+)
+
+
+def count_certificate_markers(data: bytes) -> int:
+    """How many certificate blocks a PEM text claims to hold, as ``_x509`` counts them."""
+    return sum(data.count(marker) for marker in _CERT_MARKERS)
+
+
+def is_hash_name(name: str) -> bool:
+    """An OpenSSL hashed-directory entry name (XXXXXXXX.N), as ``_x509`` says."""
+    suffix = name[9:]
+    return (
+        name[8:9] == "."
+        and not name[:8].strip("0123456789abcdef")
+        and suffix.isdigit()
+        and suffix.isascii()
+    )
 
 
 class Decision:
@@ -104,7 +127,7 @@ def read_bundle(path: str, label: str, note: Note, opened: str | None = None) ->
             f"sources.{label.split(':')[0]}.file.unreadable", f"{label} {path!r}: {reason}; skipped"
         )
         return None
-    count = _x509.count_certificate_markers(data)
+    count = count_certificate_markers(data)
     if not count:
         what = "empty" if not data.strip() else "no PEM certificates in it"
         note(
@@ -144,7 +167,7 @@ def _changeable(path: str, label: str, note: Note, real: str | None = None) -> b
 def hashed_dir(path: str, label: str, note: Note) -> int:
     """Return the number of hashed entries if ``path`` is a usable OpenSSL directory, else 0."""
     try:
-        names = [n for n in os.listdir(path) if _x509.is_hash_name(n)]
+        names = [n for n in os.listdir(path) if is_hash_name(n)]
     except OSError as exc:
         note(
             f"sources.{label.split(':')[0]}.dir.unreadable",
@@ -203,7 +226,7 @@ def _entry_open_to_others(path: str) -> str | None:
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         with os.scandir(fd) as listing:
-            names = [item.name for item in listing if _x509.is_hash_name(item.name)]
+            names = [item.name for item in listing if is_hash_name(item.name)]
         for name in names:
             where = os.path.join(path, name)
             for _ in range(40):  # each link on the way, as the kernel follows them
@@ -361,7 +384,7 @@ def certifi(setting: EnvSetting, note: Note) -> Decision | None:
         return None
     note(
         "sources.certifi.found",
-        f"certifi: {_x509.count_certificate_markers(data)} certificates (embedded)",
+        f"certifi: {count_certificate_markers(data)} certificates (embedded)",
     )
     return Decision("certifi", "certifi (embedded)", [(None, data)], certifi=True)
 
