@@ -62,6 +62,13 @@ SEEN_PREFIX = "s-"  # a key missed once on disk (``worth_publishing``)
 TMP_PREFIX = "tmp-"
 # Every published entry's mtime, 2000-01-01T00:00:00Z: any change inside sets it to the present.
 SENTINEL_NS = 946_684_800 * 1_000_000_000
+# Bundles known by their files' identity (``known_key``): one line per identity, newest first.
+IDENTITIES = "IDENTITIES"
+IDENTITIES_FORMAT = "pyoxidizer-ssl identities 1"
+MAX_IDENTITIES = 16
+# A file changed less than this before it was read is not remembered: a change in the same
+# clock tick (a jiffy; whole seconds on some file systems, two on FAT) can keep its ctime.
+RACY_NS = 3_000_000_000
 _HIGH_FD = 512  # as _private_dir: numbers from here up are rarely reused by an app
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -99,6 +106,119 @@ def key(
         raw = part.encode("utf-8")
         h.update(len(raw).to_bytes(8, "little") + raw)
     return ENTRY_PREFIX + h.hexdigest()
+
+
+def identity(
+    version: str,
+    bundles: Iterable[tuple[str | None, os.stat_result | None]],
+    certifi: bool,
+    extra: Iterable[tuple[str, str]],
+    now_ns: int,
+) -> str | None:
+    """What decides an entry's content when every split bundle is named by its file's identity
+    instead of its digest: hex of the framed parts; None when one cannot be (not read from a
+    file; changed less than RACY_NS ago: a change in the same tick could keep its ctime).
+
+    A file's (device, inode, size, mtime, ctime, owner, mode) as fstat'ed when it was read: no
+    content can change without its ctime moving, which no user can set (only the clock, root's)
+    and which a new file at that inode gets anew. The boot id ties it to this boot and host (a
+    device number is reused after a reboot; a home on NFS is shared between hosts).
+    """
+    boot = boot_id()
+    if boot == "unknown":
+        return None
+    parts = [IDENTITIES_FORMAT, boot, version, "certifi" if certifi else "system"]
+    for path, info in bundles:
+        if path is None or info is None or not stat.S_ISREG(info.st_mode):
+            return None
+        if now_ns - max(info.st_mtime_ns, info.st_ctime_ns) < RACY_NS:
+            return None
+        parts.append(
+            f"{path}\0{info.st_dev} {info.st_ino} {info.st_size} {info.st_mtime_ns} "
+            f"{info.st_ctime_ns} {info.st_uid} {info.st_mode}"
+        )
+    parts.extend(f"{name} {pem}" for name, pem in extra)
+    return "".join(f"{len(part)}:{part}" for part in parts).encode("utf-8", "surrogateescape").hex()
+
+
+def known_key(cache: Opened, ident: str, note: Note) -> str | None:
+    """The entry name remembered for ``ident`` (a hit with it reads and hashes no bundle), or
+    None. IDENTITIES is read like an INDEX: opened without following a link in our own cache
+    directory, a small regular file of ours open to no one else; otherwise ignored (traced)."""
+    for line in _read_identities(cache[0], note):
+        held, _, name = line.partition(" ")
+        if held == ident and _is_entry_name(name):
+            note("cache.identity_known", "cache: every bundle unchanged since it was hashed")
+            return name
+    return None
+
+
+def remember_key(cache: Opened, ident: str, name: str, note: Note) -> None:
+    """Remember ``ident`` -> entry ``name`` (newest first, at most MAX_IDENTITIES), written
+    aside and renamed into place under the cache directory's lock; failures only traced."""
+    import fcntl
+
+    cache_fd = cache[0]
+    new = IDENTITIES + ".new"
+    try:
+        fcntl.flock(cache_fd, fcntl.LOCK_EX)
+        try:
+            lines = [f"{ident} {name}"]
+            lines.extend(
+                line for line in _read_identities(cache_fd, note) if line.partition(" ")[0] != ident
+            )
+            text = "\n".join([IDENTITIES_FORMAT, *lines[:MAX_IDENTITIES]]) + "\n"
+            try:
+                os.unlink(new, dir_fd=cache_fd)  # a killed writer's (we hold the lock)
+            except FileNotFoundError:
+                pass
+            out = os.open(new, _FILE_FLAGS, 0o600, dir_fd=cache_fd)
+            try:
+                view = memoryview(text.encode("ascii"))
+                while view:
+                    view = view[os.write(out, view) :]
+            finally:
+                os.close(out)
+            os.rename(new, IDENTITIES, src_dir_fd=cache_fd, dst_dir_fd=cache_fd)
+        finally:
+            fcntl.flock(cache_fd, fcntl.LOCK_UN)
+    except OSError as exc:
+        note("cache.identity_failed", f"cache: identities not written: {exc.strerror or exc}")
+        return
+    note("cache.identity_remembered", f"cache: bundles remembered by identity for {name}")
+
+
+def _read_identities(cache_fd: int, note: Note) -> list[str]:
+    """IDENTITIES' lines after its format line; [] when missing or refused (traced)."""
+    try:
+        fd = os.open(IDENTITIES, _READ_FLAGS, dir_fd=cache_fd)
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        note("cache.identity_refused", f"cache: IDENTITIES not opened: {exc.strerror or exc}")
+        return []
+    try:
+        info = os.fstat(fd)
+        why = _platform.open_to_others(info, _platform.MINE)
+        if not why and (not stat.S_ISREG(info.st_mode) or info.st_size > MAX_INDEX_BYTES):
+            why = "not a small regular file"
+        text = b"" if why else os.read(fd, info.st_size + 1)
+    finally:
+        os.close(fd)
+    lines = text.decode("ascii", "replace").split("\n")
+    if not why and lines[0] != IDENTITIES_FORMAT:
+        why = "not in this format"
+    if why:
+        note("cache.identity_refused", f"cache: IDENTITIES ignored: {why}")
+        return []
+    return [line for line in lines[1:] if line]
+
+
+def _is_entry_name(name: str) -> bool:
+    hexed = name[len(ENTRY_PREFIX) :]
+    return (
+        name.startswith(ENTRY_PREFIX) and len(hexed) == 40 and not hexed.strip("0123456789abcdef")
+    )
 
 
 def unavailable() -> str | None:
@@ -375,12 +495,18 @@ def parse_index(text: bytes, name: str) -> tuple[str, list[tuple[str, int]]] | N
 
 def boot_id() -> str:
     """This boot's id (Linux): a crash is a reboot, so an entry written in this boot was
-    never cut short by one, whatever was still to be written back."""
-    try:
-        with open("/proc/sys/kernel/random/boot_id", "rb") as f:
-            return f.read(64).decode("ascii", "replace").strip() or "unknown"
-    except OSError:
-        return "unknown"
+    never cut short by one, whatever was still to be written back. Read once per process."""
+    global _boot
+    if _boot is None:
+        try:
+            with open("/proc/sys/kernel/random/boot_id", "rb") as f:
+                _boot = f.read(64).decode("ascii", "replace").strip() or "unknown"
+        except OSError:
+            _boot = "unknown"
+    return _boot
+
+
+_boot: str | None = None
 
 
 def _is_file_name(name: str) -> bool:

@@ -62,9 +62,13 @@ class Decision:
         dirs: list[str] | None = None,
         native: bool = False,
         certifi: bool = False,
+        stats: list[os.stat_result | None] | None = None,
     ) -> None:
         self.source = source
         self.files = files or []
+        # The fstat of each file as it was read (None: not read from a file, e.g. certifi in
+        # memory), beside ``files``: lets the between-runs cache know an unchanged bundle.
+        self.stats = stats or [None] * len(self.files)
         self.dirs = dirs or []
         # False only for a strict env setting that points at nothing usable.
         self.usable = bool(source) and (source != "env" or bool(self.files or self.dirs))
@@ -92,12 +96,20 @@ def read_env(exported: dict[str, str], note: Note) -> EnvSetting:
     )
 
 
-def read_bundle(path: str, label: str, note: Note, opened: str | None = None) -> bytes | None:
+def read_bundle(
+    path: str,
+    label: str,
+    note: Note,
+    opened: str | None = None,
+    stats: list[os.stat_result | None] | None = None,
+) -> bytes | None:
     """Return a file's bytes if it holds PEM certificates; trace why not otherwise.
 
     Read by the file's real size (a regular file of at most MAX_BUNDLE_BYTES), never into a fixed
     big buffer. Only OSError is handled here: anything else is the caller's to treat strictly.
     ``opened``: the path actually opened (the real path that was checked), named as ``path``.
+    ``stats``: given a list, the fstat of the descriptor read is appended to it (taken before
+    the read, so that a change during the read moves its ctime past what was recorded).
     """
     try:
         if os.path.isdir(opened or path):
@@ -136,6 +148,8 @@ def read_bundle(path: str, label: str, note: Note, opened: str | None = None) ->
         )
         return None
     note(f"sources.{label.split(':')[0]}.file.found", f"{label} {path!r}: {count} certificates")
+    if stats is not None:
+        stats.append(info)
     return data
 
 
@@ -344,7 +358,8 @@ def system(setting: EnvSetting, note: Note) -> Decision | None:
     import _ssl
 
     _, default_file, _, default_dir = _ssl.get_default_verify_paths()
-    data = read_bundle(default_file, "system: OpenSSL default file", note)
+    stats: list[os.stat_result | None] = []
+    data = read_bundle(default_file, "system: OpenSSL default file", note, stats=stats)
     copy = hashed_copy(default_file, data, note) if data else None
     files: list[tuple[str | None, bytes | None]] = (
         [(default_file, data)] if data and not copy else []
@@ -353,7 +368,7 @@ def system(setting: EnvSetting, note: Note) -> Decision | None:
     dirs = [path for path in (copy, default_dir if found else None) if path]
     if files or dirs:
         origin = " + ".join([default_file] * len(files) + dirs)
-        return Decision("system", origin, files, dirs)
+        return Decision("system", origin, files, dirs, stats=stats[: len(files)])
     # Stores OpenSSL itself would not read: only where no other user can have put them.
     # Each is read, and given to contexts that load it per context, by the real path that was
     # checked: no link on the way is followed again (round 3: one met half-way, on neither the
@@ -361,12 +376,13 @@ def system(setting: EnvSetting, note: Note) -> Decision | None:
     for path in _platform.CA_FILES:
         real = os.path.realpath(path)
         if path != default_file and not _changeable(path, "system: candidate", note, real):
-            data = read_bundle(path, "system: candidate", note, real)
+            stats = []
+            data = read_bundle(path, "system: candidate", note, real, stats)
             copy = hashed_copy(path, data, note) if data else None
             if copy:
                 return Decision("system", copy, dirs=[copy])
             if data:
-                return Decision("system", path, [(real, data)])
+                return Decision("system", path, [(real, data)], stats=stats)
     label = "system: candidate dir"
     for path in _platform.CA_DIRS:
         usable = path != default_dir and not _changeable(path, label, note)

@@ -339,3 +339,169 @@ def test_on_disk_an_entry_is_published_at_the_second_miss(cache, trace, decision
     assert [n[:2] for n in os.listdir(where)] == ["e-"]  # the marker goes with the publication
     third = _plan.build(decision, trace)
     assert isinstance(third.private, cache.Entry) and "cache.hit" in trace.step_keys()
+
+
+@pytest.fixture
+def bundle_file(runtime, tmp_path, monkeypatch):
+    """A 3-root bundle on disk and a function making the decision that reads it (with the
+    fstat taken as it is read); the private directories' parent under tmp_path (0700)."""
+    import certifi
+    from pyoxidizer_ssl_bootstrap import _platform, _sources
+
+    parent = tmp_path / "parent"
+    parent.mkdir(mode=0o700)
+    monkeypatch.setattr(_platform, "TEMP_PARENTS", ("$TEST_PARENT",))
+    monkeypatch.setenv("TEST_PARENT", str(parent))
+    roots = Path(certifi.where()).read_bytes().split(b"-----END CERTIFICATE-----")[:4]
+    path = tmp_path / "bundle.pem"
+    path.write_bytes(b"".join(r + b"-----END CERTIFICATE-----" for r in roots[:3]) + b"\n")
+
+    def decide(trace):
+        stats: list = []
+        data = _sources.read_bundle(str(path), "system: candidate", trace, stats=stats)
+        assert data is not None and len(stats) == 1
+        return _sources.Decision("system", str(path), [(str(path), data)], stats=stats)
+
+    decide.path = path  # type: ignore[attr-defined]
+    decide.fourth = roots[3] + b"-----END CERTIFICATE-----"  # type: ignore[attr-defined]
+    return decide
+
+
+def _later(monkeypatch, seconds=10):
+    """The clock moved on: what was just written is no longer too recent to be remembered."""
+    import time
+
+    now = time.time_ns()
+    monkeypatch.setattr(time, "time_ns", lambda: now + seconds * 1_000_000_000)
+
+
+def _no_digest(cache, monkeypatch):
+    def refuse(data: bytes) -> str:
+        if len(data) > 4096:  # an INDEX's digest is checked still; a bundle must not be hashed
+            raise AssertionError("the bundle was hashed")
+        return real(data)
+
+    real = cache.digest
+    monkeypatch.setattr(cache, "digest", refuse)
+
+
+def test_an_unchanged_bundle_is_not_hashed_again(cache, trace, bundle_file, monkeypatch):
+    """Published with the bundle's identity remembered; the next run knows its entry from
+    one fstat (no read of IDENTITIES' neighbours, no BLAKE2b of the bundle)."""
+    from pyoxidizer_ssl_bootstrap import _plan
+
+    _later(monkeypatch)
+    first = _plan.build(bundle_file(trace), trace)
+    assert isinstance(first.private, cache.Entry)
+    assert {"cache.published", "cache.identity_remembered"} <= set(trace.step_keys())
+    _no_digest(cache, monkeypatch)
+    again = trace.__class__()
+    second = _plan.build(bundle_file(again), again)
+    assert isinstance(second.private, cache.Entry) and second.count == 3
+    assert {"cache.identity_known", "cache.hit"} <= set(again.step_keys())
+    assert second.private.real_path == first.private.real_path
+
+
+@pytest.mark.parametrize("change", ["same_size_same_mtime", "appended", "replaced_same_bytes"])
+def test_a_changed_bundle_is_hashed_again(cache, trace, bundle_file, monkeypatch, change):
+    """Any write moves the ctime (which no user can set back): the identity no longer
+    matches and the bundle is hashed; new content is a new entry, the same content the same."""
+    from pyoxidizer_ssl_bootstrap import _plan
+
+    _later(monkeypatch)
+    first = _plan.build(bundle_file(trace), trace)
+    assert "cache.identity_remembered" in trace.step_keys()
+    path = bundle_file.path
+    old = path.read_bytes()
+    info = path.stat()
+    if change == "same_size_same_mtime":  # two roots swapped: the same size, other bytes
+        end = b"-----END CERTIFICATE-----"
+        roots = old.split(end)
+        new = end.join([roots[1], roots[0], *roots[2:]])
+        assert len(new) == len(old) and new != old
+        with open(path, "r+b") as f:
+            f.write(new)
+        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+        assert path.stat().st_size == info.st_size and path.stat().st_ino == info.st_ino
+    elif change == "appended":
+        path.write_bytes(old + bundle_file.fourth + b"\n")
+        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    else:  # a new file of the same bytes renamed over it (a package update)
+        (path.parent / "new.pem").write_bytes(old)
+        os.rename(path.parent / "new.pem", path)
+        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    _later(monkeypatch, 20)
+    again = trace.__class__()
+    second = _plan.build(bundle_file(again), again)
+    keys = again.step_keys()
+    assert "cache.identity_known" not in keys
+    if change == "replaced_same_bytes":
+        assert "cache.hit" in keys and second.private.real_path == first.private.real_path
+    else:
+        assert "cache.hit" not in keys and "cache.published" in keys
+        assert second.private.real_path != first.private.real_path
+        if change == "appended":
+            assert second.count == 4
+    assert "cache.identity_remembered" in keys
+
+
+def test_a_bundle_changed_moments_ago_is_not_remembered(cache, trace, bundle_file):
+    """Within RACY_NS of its last change a file could change again in the same clock tick
+    with the same ctime: it is hashed at every run until it has settled."""
+    from pyoxidizer_ssl_bootstrap import _plan
+
+    for _ in range(2):
+        plan = _plan.build(bundle_file(trace), trace)
+        assert isinstance(plan.private, cache.Entry)
+    assert "cache.identity_remembered" not in trace.step_keys()
+    assert "cache.identity_known" not in trace.step_keys()
+    assert not (Path(plan.private.real_path).parent / cache.IDENTITIES).exists()
+
+
+@pytest.mark.parametrize("damage", ["mode_644", "link", "other_format", "wrong_name"])
+def test_identities_not_ours_alone_are_ignored(cache, trace, bundle_file, monkeypatch, damage):
+    from pyoxidizer_ssl_bootstrap import _plan
+
+    _later(monkeypatch)
+    first = _plan.build(bundle_file(trace), trace)
+    where = Path(first.private.real_path).parent / cache.IDENTITIES
+    text = where.read_text()
+    if damage == "mode_644":
+        where.chmod(0o644)
+    elif damage == "link":
+        (where.parent / "elsewhere").write_text(text)
+        where.unlink()
+        where.symlink_to(where.parent / "elsewhere")
+    elif damage == "other_format":
+        where.write_text(text.replace(cache.IDENTITIES_FORMAT, "pyoxidizer-ssl identities 0"))
+    else:  # a line naming no entry
+        where.write_text(text.replace(" e-", " ../e-"))
+    again = trace.__class__()
+    second = _plan.build(bundle_file(again), again)
+    keys = again.step_keys()
+    assert "cache.identity_known" not in keys and "cache.hit" in keys
+    assert second.private.real_path == first.private.real_path
+    if damage != "wrong_name":
+        assert "cache.identity_refused" in keys
+
+
+def test_identity_names_everything_that_decides_the_content(cache, tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"x")
+    (tmp_path / "g").write_bytes(b"x")
+    info = path.stat()
+    later = max(info.st_mtime_ns, info.st_ctime_ns) + 10**10
+    base = cache.identity("1.0", [("/b", info)], False, [], later)
+    assert base is not None
+    others = {
+        cache.identity("1.1", [("/b", info)], False, [], later),
+        cache.identity("1.0", [("/c", info)], False, [], later),
+        cache.identity("1.0", [("/b", info)], True, [], later),
+        cache.identity("1.0", [("/b", info)], False, [("0d2a4c1e", "PEM")], later),
+        cache.identity("1.0", [("/b", info), ("/b", info)], False, [], later),
+        cache.identity("1.0", [("/b", (tmp_path / "g").stat())], False, [], later),  # another file
+    }
+    assert base not in others and len(others) == 6
+    assert cache.identity("1.0", [(None, info)], True, [], later) is None  # certifi in memory
+    assert cache.identity("1.0", [("/b", None)], False, [], later) is None
+    assert cache.identity("1.0", [("/b", info)], False, [], later - 9 * 10**9) is None  # racy
