@@ -341,3 +341,49 @@ OUT["entries"] = [os.path.join(CACHE, n) for n in entries()]
     assert second["tls"] == GOOD_EVIL and "cache.hit" in second["keys"]
     assert second["exported"] in out["entries"]
     assert out["child"] == GOOD_EVIL  # a stock process, after ours exited
+
+
+def test_a_bundle_rewritten_in_place_is_read_anew_not_known_by_its_old_identity(victim):
+    """An unchanged bundle names its entry by identity (no hashing); the same bundle rewritten
+    in place (same inode, same size, the mtime put back, as a tool preserving timestamps
+    would) with the test CA swapped for the attacker's is hashed again: this run trusts what
+    the file now holds, never the entry of what it held. (Root stands for the store's owner:
+    another user cannot write the store at all, the ownership walk refuses one they could.)"""
+    out = victim("""
+import time
+runtime = "/var/xdg-runtime"
+time.sleep(3.2)  # the bundle the layout just wrote settles (_cache.RACY_NS)
+OUT["first"] = run(XDG_RUNTIME_DIR=runtime)
+OUT["second"] = run(XDG_RUNTIME_DIR=runtime)
+bundle = "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"
+old = open(bundle, "rb").read()
+info = os.stat(bundle)
+begin = b"-----BEGIN CERTIFICATE-----"
+new = old[: old.rindex(begin)] + EVIL_PEM.encode()
+if len(new) > len(old):  # drop the first root to make room
+    new = new[new.index(begin, 1):]
+new += b"\\n" * (len(old) - len(new))
+with open(bundle, "r+b") as f:
+    f.write(new)
+os.utime(bundle, ns=(info.st_atime_ns, info.st_mtime_ns))
+after = os.stat(bundle)
+OUT["same"] = [after.st_ino == info.st_ino, after.st_size == info.st_size,
+               after.st_mtime_ns == info.st_mtime_ns, after.st_ctime_ns != info.st_ctime_ns]
+OUT["changed"] = run(XDG_RUNTIME_DIR=runtime)
+time.sleep(3.2)  # settled again: now remembered by its new identity
+OUT["settled"] = run(XDG_RUNTIME_DIR=runtime)
+OUT["known"] = run(XDG_RUNTIME_DIR=runtime)
+""")
+    first, second = out["first"], out["second"]
+    assert first["tls"] == GOOD_EVIL and second["tls"] == GOOD_EVIL
+    assert {"cache.published", "cache.identity_remembered"} <= set(first["keys"])
+    assert {"cache.identity_known", "cache.hit"} <= set(second["keys"])
+    assert out["same"] == [True, True, True, True]
+    swapped = ["unable to get local issuer certificate", "ok"]
+    for name in ("changed", "settled", "known"):
+        assert out[name]["tls"] == swapped, name
+    assert "cache.identity_known" not in out["changed"]["keys"]
+    assert "cache.published" in out["changed"]["keys"]
+    assert "cache.identity_known" not in out["settled"]["keys"]
+    assert {"cache.hit", "cache.identity_remembered"} <= set(out["settled"]["keys"])
+    assert {"cache.identity_known", "cache.hit"} <= set(out["known"]["keys"])
