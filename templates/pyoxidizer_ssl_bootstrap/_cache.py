@@ -1,10 +1,12 @@
 """A per-user cache of the hashed directory, kept between runs: the second run splits nothing.
 
 Splitting a bundle into <subject-hash>.N files costs every run several ms. Here the split is
-kept in ``$XDG_RUNTIME_DIR/pyoxidizer-ssl/`` (else ``$XDG_CACHE_HOME/pyoxidizer-ssl/`` or
-``~/.cache/pyoxidizer-ssl/``), one entry per key, and a later run with the same key uses it as
-it is. The promise of ``_private_dir`` is kept: no other local user, and nothing an operator
-sets, can add a certificate to what a context looks into.
+kept in ``$XDG_RUNTIME_DIR/pyoxidizer-ssl/``, else ``$XDG_CACHE_HOME/pyoxidizer-ssl/`` where
+that is set, else (Linux) ``/dev/shm/pyoxidizer-ssl-UID/``, else ``~/.cache/pyoxidizer-ssl/``;
+one entry per key, and a later run with the same key uses it as it is. Memory before the
+default ``~/.cache``: where neither variable is set (containers, services) a miss on disk
+costs 10-30 ms, in memory ~1. The promise of ``_private_dir`` is kept: no other local user,
+and nothing an operator sets, can add a certificate to what a context looks into.
 
 - The key (the entry's name) is BLAKE2b over everything that decides the content: this format,
   the bootstrap's version, the digest of every bundle that is split, whether one is certifi, and
@@ -14,6 +16,12 @@ sets, can add a certificate to what a context looks into.
   real path) is a directory owned by us or root that no one else can write, sticky or not, and
   no component is a link (``_platform.EXPORTED``); it is ours alone, 0700 (``MINE``). Otherwise
   the trace says why and the private directory of ``_private_dir`` is made as before.
+- ``/dev/shm/pyoxidizer-ssl-UID`` is the exception: /dev/shm is sticky and everyone's, so it
+  must itself be root's (or ours) and no link, what is above it pass as above, and our
+  directory in it be ours alone, 0700, no link (lstat, never followed), made by us if missing.
+  The sticky bit keeps others from renaming or removing it; one who made the name first (ours
+  to make, not theirs) only sends us on to ``~/.cache``. Not with export_env: a child's
+  SSL_CERT_DIR must stay unclaimable after we exit, which no name in /dev/shm is.
 - On disk (not in ``$XDG_RUNTIME_DIR``) an entry is published at the second miss of its key
   only (``worth_publishing``): a run in a fresh container never pays for writing one.
 - An entry is published whole: built in a ``tmp-<random>`` sibling under an exclusive flock of
@@ -75,6 +83,8 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW | _CLOEXEC
 _READ_FLAGS = os.O_RDONLY | _NOFOLLOW | _CLOEXEC
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+# Memory every Linux has, where no $XDG_RUNTIME_DIR is set (a container, a service).
+SHM = "/dev/shm" if _platform.FD_PATH is not None else None
 
 
 def digest(data: bytes) -> str:
@@ -286,12 +296,13 @@ class Entry:
         """Nothing to remove: an entry outlives the process (the point of a cache)."""
 
 
-def open_cache(note: Note) -> Opened | None:
+def open_cache(note: Note, shared_refused: bool = False) -> Opened | None:
     """Open (making it at the first run) the first usable cache directory; None if none is.
 
     Returns (descriptor, path, on disk): ~/.cache is on disk, $XDG_RUNTIME_DIR in memory (a
     tuple, not a class: creating a class costs more at import than this module's functions).
-    Every candidate passed over is in the trace, with the reason.
+    Every candidate passed over is in the trace, with the reason. ``shared_refused``: not in
+    /dev/shm (export_env).
     """
     runtime = os.environ.get("XDG_RUNTIME_DIR", "")
     cache_home = os.environ.get("XDG_CACHE_HOME", "")
@@ -299,24 +310,27 @@ def open_cache(note: Note) -> Opened | None:
     candidates: list[tuple[str, str]] = []
     if runtime:
         candidates.append(("XDG_RUNTIME_DIR", runtime))
-    if cache_home:
+    if cache_home:  # set: where this user wants caches
         candidates.append(("XDG_CACHE_HOME", cache_home))
-    elif home:
+    if not runtime and not cache_home and SHM is not None and not shared_refused:
+        candidates.append(("/dev/shm", SHM))
+    if home and not cache_home:
         candidates.append(("HOME", os.path.join(home, ".cache")))
     for variable, base in candidates:
         if not os.path.isabs(base):
             note("cache.refused", f"cache: {variable}={base!r} is not an absolute path")
             continue
         base = os.path.normpath(base)  # lexical only: any link on the way is refused below
-        path = os.path.join(base, DIR_NAME)
+        shared = variable == "/dev/shm"
+        path = os.path.join(base, f"{DIR_NAME}-{os.geteuid()}" if shared else DIR_NAME)
         try:
-            fd = _open_checked(base, path, variable == "HOME")
+            fd = _open_checked(base, path, variable == "HOME", shared)
         except OSError as exc:
             note(
                 "cache.refused", f"cache: {path!r} ({variable}) passed over: {exc.strerror or exc}"
             )
             continue
-        return (fd, path, variable != "XDG_RUNTIME_DIR")
+        return (fd, path, variable not in ("XDG_RUNTIME_DIR", "/dev/shm"))
     note("cache.none", "cache: no usable cache directory; using a private directory")
     return None
 
@@ -326,9 +340,27 @@ def _refused(why: str) -> OSError:
     return OSError(0, why)
 
 
-def _open_checked(base: str, path: str, make_base: bool) -> int:
+def _open_checked(base: str, path: str, make_base: bool, shared: bool = False) -> int:
     """Open ``path`` after checking it and every directory above it as given (lstat); make
-    it (and ``~/.cache`` when ``make_base``) 0700 where missing, once what is above passed."""
+    it (and ``~/.cache`` when ``make_base``) 0700 where missing, once what is above passed.
+
+    ``shared``: ``base`` is a sticky directory of everyone's (/dev/shm): it must be root's or
+    ours and no link, what is above it pass as for any cache, and ``path`` in it is checked
+    alone (ours, 0700, no link): others may add names beside it, never rename or remove it.
+    """
+    if shared:
+        why = _platform.chain_open_to_others(base, _platform.TEMP_PARENT)
+        why = why or _platform.chain_open_to_others(os.path.dirname(base), _platform.EXPORTED)
+        if why:
+            raise _refused(why)
+        try:
+            os.mkdir(path, 0o700)  # a name another user took first stays theirs: refused below
+        except FileExistsError:
+            pass
+        why = _platform.chain_open_to_others(path, _platform.MINE)
+        if why:
+            raise _refused(why)
+        return _open_dir(path)
     if make_base and not os.path.lexists(base):
         parent_why = _platform.chain_open_to_others(os.path.dirname(base), _platform.EXPORTED)
         if parent_why:
@@ -348,6 +380,11 @@ def _open_checked(base: str, path: str, make_base: bool) -> int:
     why = _platform.chain_open_to_others(path, _platform.EXPORTED)
     if why:
         raise _refused(why)
+    return _open_dir(path)
+
+
+def _open_dir(path: str) -> int:
+    """Open the checked cache directory ``path``: the one lstat'ed, ours alone, 0700."""
     named = os.lstat(path)
     fd = os.open(path, _DIR_FLAGS)
     try:

@@ -109,7 +109,7 @@ def build(decision: _sources.Decision, note: Note) -> Plan:
 
         why = _cache.unavailable()
         if why is None:
-            cache = _cache.open_cache(note)
+            cache = _cache.open_cache(note, _data.EXPORT_ENV)
         else:
             note("cache.unavailable", f"cache: not used: {why}; using a private directory")
         if cache is not None:

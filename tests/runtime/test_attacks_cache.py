@@ -66,9 +66,12 @@ HOME = "/var/vhome"
 CACHE = HOME + "/.cache/pyoxidizer-ssl"
 OUT = {{}}
 os.chmod(HOME, 0o700)
+os.makedirs(HOME + "/.cache", mode=0o700, exist_ok=True)
 
 def run(**env):
-    base = {{"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": HOME, "LANG": "C.UTF-8"}}
+    # XDG_CACHE_HOME: ~/.cache named (on disk), else /dev/shm would come first; "" unsets it.
+    base = {{"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": HOME, "LANG": "C.UTF-8",
+             "XDG_CACHE_HOME": HOME + "/.cache"}}
     base.update(env)
     proc = subprocess.run([sys.executable, "-I", "-c", RUN, json.dumps([BOOT]),
                            json.dumps(PORTS)], env=base, capture_output=True, text=True)
@@ -249,7 +252,7 @@ sys.path.insert(0, BOOT)
 import ssl, socket
 exec(RUN.split("import pyoxidizer_ssl_bootstrap")[0].split("GOOD, EVIL")[1].split("\\n", 1)[1])
 GOOD, EVIL = PORTS
-os.environ.clear(); os.environ.update(HOME=HOME, PATH="/usr/bin:/bin")
+os.environ.clear(); os.environ.update(HOME=HOME, PATH="/usr/bin:/bin", XDG_CACHE_HOME=HOME + "/.cache")
 import pyoxidizer_ssl_bootstrap
 report = pyoxidizer_ssl_bootstrap.install()
 old = ssl.create_default_context()
@@ -387,3 +390,64 @@ OUT["known"] = run(XDG_RUNTIME_DIR=runtime)
     assert "cache.identity_known" not in out["settled"]["keys"]
     assert {"cache.hit", "cache.identity_remembered"} <= set(out["settled"]["keys"])
     assert {"cache.identity_known", "cache.hit"} <= set(out["known"]["keys"])
+
+
+def test_no_xdg_variable_caches_in_our_own_dev_shm_directory(victim):
+    """A container or a service (no XDG_RUNTIME_DIR, no XDG_CACHE_HOME): the entry goes in
+    memory, /dev/shm/pyoxidizer-ssl-0 (ours, 0700), published at the first miss; the next run
+    hits; ~/.cache is not touched. uid 65534 can neither rename nor remove our directory there
+    (sticky /dev/shm), nor enter it."""
+    out = victim("""
+OUT["first"] = run(XDG_CACHE_HOME="")
+OUT["mode"] = oct(os.lstat("/dev/shm/pyoxidizer-ssl-0").st_mode)
+OUT["moved"] = attacker("mv /dev/shm/pyoxidizer-ssl-0 /dev/shm/x")
+OUT["removed"] = attacker("rm -rf /dev/shm/pyoxidizer-ssl-0")
+OUT["listed"] = attacker("ls /dev/shm/pyoxidizer-ssl-0")
+OUT["second"] = run(XDG_CACHE_HOME="")
+OUT["home_cache"] = os.listdir(HOME + "/.cache")
+""")
+    first, second = out["first"], out["second"]
+    assert first["tls"] == GOOD_EVIL and second["tls"] == GOOD_EVIL
+    published = [m for k, m in first["steps"] if k == "cache.published"]
+    assert published and "/dev/shm/pyoxidizer-ssl-0/e-" in published[0]
+    assert "(in memory)" in published[0] and "cache.deferred" not in first["keys"]
+    assert out["mode"] == oct(0o40700)
+    assert out["moved"] != 0 and out["removed"] != 0 and out["listed"] != 0
+    assert "cache.hit" in second["keys"] and second["capath"].startswith("/proc/self/fd/")
+    assert out["home_cache"] == []
+
+
+@pytest.mark.parametrize("squat", ["forged_dir", "open_dir", "link_to_theirs"])
+def test_a_dev_shm_name_another_user_took_first_is_refused(victim, squat):
+    """uid 65534 takes /dev/shm/pyoxidizer-ssl-0 before our first run: their 0700 directory
+    holding a forged entry for our key (names are public), one open to all, or a link to
+    their own. Refused (the trace says why); the run goes on to ~/.cache as before."""
+    out = victim(
+        """
+published()  # an honest entry in ~/.cache, which the attacker copies
+name = entries()[0]
+squat = SQUAT
+if squat == "forged_dir":
+    shutil.copytree(os.path.join(CACHE, name), "/var/evil-entry")
+    forge("/var/evil-entry")
+    os.makedirs("/dev/shm/pyoxidizer-ssl-0", mode=0o700)
+    subprocess.run(["cp", "-a", "/var/evil-entry", "/dev/shm/pyoxidizer-ssl-0/" + name],
+                   check=True)
+    subprocess.run(["chown", "-R", "%d:%d" % (ATTACKER, ATTACKER),
+                    "/dev/shm/pyoxidizer-ssl-0"], check=True)
+    OUT["made"] = 0
+elif squat == "open_dir":
+    OUT["made"] = attacker("mkdir -m 777 /dev/shm/pyoxidizer-ssl-0")
+else:
+    OUT["made"] = attacker("mkdir -m 700 /dev/shm/theirs && "
+                           "ln -s /dev/shm/theirs /dev/shm/pyoxidizer-ssl-0")
+OUT["run"] = run(XDG_CACHE_HOME="")
+""".replace("SQUAT", repr(squat))
+    )
+    assert out["made"] == 0
+    result = out["run"]
+    assert result["tls"] == GOOD_EVIL
+    refused = [m for k, m in result["steps"] if k == "cache.refused"]
+    assert refused and "/dev/shm/pyoxidizer-ssl-0" in refused[0]
+    hits = [m for k, m in result["steps"] if k == "cache.hit"]
+    assert hits and "/var/vhome/.cache/pyoxidizer-ssl/" in hits[0]  # today's place, on disk
