@@ -252,7 +252,8 @@ sys.path.insert(0, BOOT)
 import ssl, socket
 exec(RUN.split("import pyoxidizer_ssl_bootstrap")[0].split("GOOD, EVIL")[1].split("\\n", 1)[1])
 GOOD, EVIL = PORTS
-os.environ.clear(); os.environ.update(HOME=HOME, PATH="/usr/bin:/bin", XDG_CACHE_HOME=HOME + "/.cache")
+os.environ.clear()
+os.environ.update(HOME=HOME, PATH="/usr/bin:/bin", XDG_CACHE_HOME=HOME + "/.cache")
 import pyoxidizer_ssl_bootstrap
 report = pyoxidizer_ssl_bootstrap.install()
 old = ssl.create_default_context()
