@@ -22,6 +22,9 @@ and nothing an operator sets, can add a certificate to what a context looks into
   The sticky bit keeps others from renaming or removing it; one who made the name first (ours
   to make, not theirs) only sends us on to ``~/.cache``. Not with export_env: a child's
   SSL_CERT_DIR must stay unclaimable after we exit, which no name in /dev/shm is.
+- A bundle file unchanged since a run hashed it is known by its identity (``identity``: the
+  fstat taken as it was read, ctime included, and the boot id), which ``IDENTITIES`` maps to
+  its entry's name: no BLAKE2b of the bundle at such a hit. Anything different: hashed again.
 - On disk (not in ``$XDG_RUNTIME_DIR``) an entry is published at the second miss of its key
   only (``worth_publishing``): a run in a fresh container never pays for writing one.
 - An entry is published whole: built in a ``tmp-<random>`` sibling under an exclusive flock of
