@@ -25,7 +25,7 @@ and nothing an operator sets, can add a certificate to what a context looks into
 - A bundle file unchanged since a run hashed it is known by its identity (``identity``: the
   fstat taken as it was read, ctime included, and the boot id), which ``IDENTITIES`` maps to
   its entry's name: no BLAKE2b of the bundle at such a hit. Anything different: hashed again.
-- On disk (not in ``$XDG_RUNTIME_DIR``) an entry is published at the second miss of its key
+- On disk (``~/.cache``, ``$XDG_CACHE_HOME``) an entry is published at the second miss of its key
   only (``worth_publishing``): a run in a fresh container never pays for writing one.
 - An entry is published whole: built in a ``tmp-<random>`` sibling under an exclusive flock of
   the cache directory, an INDEX (names, sizes and digests, ending with its own digest), its

@@ -162,9 +162,12 @@ def others_can_change(path: str, real: str | None = None) -> bool:
     and for a certifi found on disk. ``real``: the real path already resolved, to be read after
     (a link met half-way, on neither path, could be re-pointed between two resolutions).
     """
+    written = os.path.abspath(path)
+    real = real or os.path.realpath(path)
+    # One walk where no link is on the way (the two paths are the same): same answer.
     return any(
         _platform.chain_open_to_others(where, _platform.STORE)
-        for where in (os.path.abspath(path), real or os.path.realpath(path))
+        for where in ((written,) if real == written else (written, real))
     )
 
 
@@ -266,7 +269,7 @@ def _entry_open_to_others(path: str) -> str | None:
     return None
 
 
-def hashed_copy(bundle: str, data: bytes, note: Note) -> str | None:
+def hashed_copy(bundle: str, data: bytes, note: Note, real: str | None = None) -> str | None:
     """Return the distro's hashed directory of exactly ``bundle``'s certificates, or None.
 
     Fedora 37+ and RHEL 9 write one beside their bundle (``_platform.CA_HASHED_DIRS``): given to
@@ -277,12 +280,22 @@ def hashed_copy(bundle: str, data: bytes, note: Note) -> str | None:
     the directory or a link to one, numbered from .0 without gaps, and together they hold the
     bundle's certificates, no more, no fewer (their base64 text compared, without decoding); one
     entry's name is checked against its subject hash (a directory hashed by another algorithm).
-    Stale, partial, planted or foreign-owned: None, and the trace says why.
+    Stale, partial, planted or foreign-owned: None, and the trace says why. ``real``: the
+    bundle's real path, when the caller resolved it already. A directory that is not there is
+    not walked (nothing of it can be used either way).
     """
-    directory = _platform.CA_HASHED_DIRS.get(os.path.realpath(bundle))
+    directory = _platform.CA_HASHED_DIRS.get(real or os.path.realpath(bundle))
     if directory is None or not _platform.POSIX_OWNERS:
         return None
     label = "system: hashed directory"
+    try:
+        os.lstat(directory)
+    except OSError as exc:
+        note(
+            "sources.system.hashed_dir.refused",
+            f"{label} {directory!r}: {exc.strerror or exc}; splitting {bundle!r} instead",
+        )
+        return None
     if _changeable(directory, label, note):
         return None
     from . import _hashed_copy  # only on a host whose bundle has one
@@ -378,7 +391,7 @@ def system(setting: EnvSetting, note: Note) -> Decision | None:
         if path != default_file and not _changeable(path, "system: candidate", note, real):
             stats = []
             data = read_bundle(path, "system: candidate", note, real, stats)
-            copy = hashed_copy(path, data, note) if data else None
+            copy = hashed_copy(path, data, note, real) if data else None
             if copy:
                 return Decision("system", copy, dirs=[copy])
             if data:
