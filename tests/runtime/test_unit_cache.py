@@ -581,3 +581,33 @@ def test_a_miss_in_dev_shm_publishes_at_once(cache, trace, shm, decision):
     assert not first.private.exportable()  # a sticky /dev/shm: export_env keeps out of it
     second = _plan.build(decision, trace)
     assert isinstance(second.private, cache.Entry) and "cache.hit" in trace.step_keys()
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["0d2a4c1e.0"],
+        ["0d2a4c1e.0", "0d2a4c1e.12", "ffffffff.3"],
+        ["0d2a4c1e.0", "0D2A4C1E.1"],
+        ["0d2a4c1e.0", "0d2a4c1e."],
+        ["0d2a4c1e.0", "0d2a4c1e"],
+        ["0d2a4c1e.0", "0d2a4c1e0"],
+        ["0d2a4c1e.0", "0d2a.c1e.0"],
+        ["0d2a4c1e.0", "0d2a4c1e.0a"],
+        ["0d2a4c1e.0", "0d2a4c1e.0.pem"],
+        ["0d2a4c1e.0", "0d2a4c1e1.0"],
+        ["0d2a4c1e.0", "../../etc.1"],
+        ["0d2a4c1e.0", "0d2a4c1g.0"],
+        ["0d2a4c1e.0", ""],
+        ["x.0", "0d2a4c1e.0" + "0" * 8],
+    ],
+)
+def test_index_names_are_checked_each_as_is_file_name_says(cache, names):
+    """The INDEX's names are checked all at once (a hit's cost); exactly as one by one."""
+    expected = all(cache._is_file_name(n) for n in names)
+    assert cache._all_file_names(names) == expected
+    entry = "e-" + "4" * 40
+    files = [(n, b"x") for n in names]
+    text = cache.render_index(entry, files, "b00t")
+    parsed = cache.parse_index(text, entry)
+    assert (parsed is not None) == expected
