@@ -140,7 +140,7 @@ def identity(
     boot = boot_id()
     if boot == "unknown":
         return None
-    parts = [IDENTITIES_FORMAT, boot, version, "certifi" if certifi else "system"]
+    parts = [IDENTITIES_FORMAT, FORMAT, boot, version, "certifi" if certifi else "system"]
     for path, info in bundles:
         if path is None or info is None or not stat.S_ISREG(info.st_mode):
             return None

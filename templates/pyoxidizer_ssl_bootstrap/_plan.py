@@ -156,6 +156,7 @@ def _lookup(
         _data.EXTRA_CA,
         time.time_ns(),
     )
+    known = None
     if ident is not None:
         known = _cache.known_key(cache, ident, note)
         if known is not None:
@@ -166,6 +167,8 @@ def _lookup(
     name = _cache.key(
         _data.VERSION, [digests[id(d)] for _, d in split], decision.certifi, _data.EXTRA_CA
     )
+    if name == known:  # looked up already (gone or refused): not twice in the trace
+        return None, name, ident
     hit = _cache.lookup(cache, name, note)
     if hit is not None and ident is not None:
         _cache.remember_key(cache, ident, name, note)

@@ -611,3 +611,21 @@ def test_index_names_are_checked_each_as_is_file_name_says(cache, names):
     text = cache.render_index(entry, files, "b00t")
     parsed = cache.parse_index(text, entry)
     assert (parsed is not None) == expected
+
+
+def test_a_known_identity_whose_entry_is_gone_is_published_again(
+    cache, trace, bundle_file, monkeypatch
+):
+    """The identity names an entry evicted (or refused) since: the bundle is hashed, the key is
+    the same, it is looked up once (one miss in the trace), published and remembered again."""
+    from pyoxidizer_ssl_bootstrap import _plan
+
+    _later(monkeypatch)
+    first = _plan.build(bundle_file(trace), trace)
+    shutil.rmtree(first.private.real_path)
+    again = trace.__class__()
+    second = _plan.build(bundle_file(again), again)
+    keys = again.step_keys()
+    assert keys.count("cache.miss") == 1 and "cache.identity_known" in keys
+    assert "cache.published" in keys and "cache.identity_remembered" in keys
+    assert second.private.real_path == first.private.real_path and second.private.intact()
