@@ -251,7 +251,8 @@ def p2_p3(ours: Path, plain: Path, home: str, runs: int, work: Path) -> list[Row
 FIRST_DRIVER = r"""
 import json, os, shutil, subprocess, sys
 spec = json.loads(sys.argv[1])
-os.makedirs("/var/bench-home", mode=0o700, exist_ok=True)
+os.makedirs("/var/bench-home/.cache", mode=0o700, exist_ok=True)  # XDG_CACHE_HOME (clean_env)
+os.chmod("/var/bench-home", 0o700)
 os.makedirs("/var/bench-run", exist_ok=True)
 subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=700", "tmpfs", "/var/bench-run"], check=True)
 
@@ -321,6 +322,11 @@ def first_contexts(
             argv(ours),
             clean_env(safe_home, **runtime),
             "/var/bench-run/pyoxidizer-ssl",
+        )
+        modes["after miss /dev/shm"] = (  # no XDG variable (a container): in memory
+            argv(ours),
+            clean_env(safe_home, XDG_CACHE_HOME=""),
+            "/dev/shm/pyoxidizer-ssl-0",
         )
         modes["after miss on disk"] = (
             argv(ours),

@@ -102,36 +102,77 @@ def build(decision: _sources.Decision, note: Note) -> Plan:
     extra_ca = _data.EXTRA_CA
     split = [(path, data) for path, data in decision.files if data is not None]
     cache = None
-    name = None
+    name = ident = None
     digests: dict[int, str] = {}
     if split or extra_ca:  # not for a hashed directory used as it is: nothing to lay out
         from . import _cache
 
         why = _cache.unavailable()
         if why is None:
-            cache = _cache.open_cache(note)
+            cache = _cache.open_cache(note, _data.EXPORT_ENV)
         else:
             note("cache.unavailable", f"cache: not used: {why}; using a private directory")
         if cache is not None:
             try:
-                digests = {id(data): _cache.digest(data) for _, data in split}
-                name = _cache.key(
-                    _data.VERSION, [digests[id(d)] for _, d in split], decision.certifi, extra_ca
-                )
-                hit = _cache.lookup(cache, name, note)
+                hit, name, ident = _lookup(decision, split, cache, digests, note)
             except Exception as exc:  # never the reason a context fails: today's path
                 note("cache.failed", f"cache: lookup failed ({exc!r}); using a private directory")
-                hit, name = None, None
+                hit, name, ident = None, None, None
             if hit is not None:
                 _cache.close(cache)
                 return _plan_of(decision, hit, [], note)
     try:
-        return _build(decision, note, cache, name, digests)
+        return _build(decision, note, cache, name, digests, ident)
     finally:
         if cache is not None:
             from . import _cache
 
             _cache.close(cache)
+
+
+def _lookup(
+    decision: _sources.Decision,
+    split: list[tuple[str | None, bytes]],
+    cache: _cache.Opened,
+    digests: dict[int, str],
+    note: Note,
+) -> tuple[_cache.Entry | None, str, str | None]:
+    """(the entry found or None, its name, the bundles' identity if any), filling ``digests``
+    when the bundles were hashed.
+
+    Bundles whose files are unchanged since a run hashed them (``_cache.identity``: the fstat
+    taken when they were read) name their entry without being hashed again; anything else,
+    or an entry since gone, takes the digests. A key found by hashing is remembered by the
+    files' identity for the next run."""
+    import time
+
+    from . import _cache, _data
+
+    stats = dict(zip((id(data) for _, data in decision.files), decision.stats))
+    ident = _cache.identity(
+        _data.VERSION,
+        [(path, stats.get(id(data))) for path, data in split],
+        decision.certifi,
+        _data.EXTRA_CA,
+        time.time_ns(),
+    )
+    known = None
+    if ident is not None:
+        known = _cache.known_key(cache, ident, note)
+        if known is not None:
+            hit = _cache.lookup(cache, known, note)
+            if hit is not None:
+                return hit, known, ident
+    digests.update((id(data), _cache.digest(data)) for _, data in split)
+    name = _cache.key(
+        _data.VERSION, [digests[id(d)] for _, d in split], decision.certifi, _data.EXTRA_CA
+    )
+    if name == known:  # looked up already (gone or refused): not twice in the trace
+        return None, name, ident
+    hit = _cache.lookup(cache, name, note)
+    if hit is not None and ident is not None:
+        _cache.remember_key(cache, ident, name, note)
+    return hit, name, ident
 
 
 def _build(
@@ -140,6 +181,7 @@ def _build(
     cache: _cache.Opened | None,
     name: str | None,
     digests: dict[int, str],
+    ident: str | None = None,
 ) -> Plan:
     from . import _data
 
@@ -169,6 +211,8 @@ def _build(
             try:
                 if _cache.worth_publishing(cache, name, note):
                     private = _cache.publish(cache, name, files, note)
+                    if private is not None and ident is not None:
+                        _cache.remember_key(cache, ident, name, note)
             except Exception as exc:  # never the reason a context fails: today's path
                 note("cache.failed", f"cache: publishing failed ({exc!r}); a private directory")
     if private is None and files:

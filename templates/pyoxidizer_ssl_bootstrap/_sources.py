@@ -14,7 +14,7 @@ import os
 import stat
 import sys
 
-from . import _platform, _x509
+from . import _platform
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
@@ -26,6 +26,29 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
 
 ENV_VARS = ("SSL_CERT_FILE", "SSL_CERT_DIR")
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
+# ``_x509``'s certificate labels: the two helpers below repeat its own (tested to agree), so
+# that a decision that parses nothing (a cache hit, a hashed directory) never imports it.
+_CERT_MARKERS = (
+    b"-----BEGIN CERTIFICATE-----",
+    b"-----BEGIN TRUSTED CERTIFICATE-----",
+    b"-----BEGIN X509 CERTIFICATE-----",
+)
+
+
+def count_certificate_markers(data: bytes) -> int:
+    """How many certificate blocks a PEM text claims to hold, as ``_x509`` counts them."""
+    return sum(data.count(marker) for marker in _CERT_MARKERS)
+
+
+def is_hash_name(name: str) -> bool:
+    """An OpenSSL hashed-directory entry name (XXXXXXXX.N), as ``_x509`` says."""
+    suffix = name[9:]
+    return (
+        name[8:9] == "."
+        and not name[:8].strip("0123456789abcdef")
+        and suffix.isdigit()
+        and suffix.isascii()
+    )
 
 
 class Decision:
@@ -39,9 +62,13 @@ class Decision:
         dirs: list[str] | None = None,
         native: bool = False,
         certifi: bool = False,
+        stats: list[os.stat_result | None] | None = None,
     ) -> None:
         self.source = source
         self.files = files or []
+        # The fstat of each file as it was read (None: not read from a file, e.g. certifi in
+        # memory), beside ``files``: lets the between-runs cache know an unchanged bundle.
+        self.stats = stats or [None] * len(self.files)
         self.dirs = dirs or []
         # False only for a strict env setting that points at nothing usable.
         self.usable = bool(source) and (source != "env" or bool(self.files or self.dirs))
@@ -69,12 +96,20 @@ def read_env(exported: dict[str, str], note: Note) -> EnvSetting:
     )
 
 
-def read_bundle(path: str, label: str, note: Note, opened: str | None = None) -> bytes | None:
+def read_bundle(
+    path: str,
+    label: str,
+    note: Note,
+    opened: str | None = None,
+    stats: list[os.stat_result | None] | None = None,
+) -> bytes | None:
     """Return a file's bytes if it holds PEM certificates; trace why not otherwise.
 
     Read by the file's real size (a regular file of at most MAX_BUNDLE_BYTES), never into a fixed
     big buffer. Only OSError is handled here: anything else is the caller's to treat strictly.
     ``opened``: the path actually opened (the real path that was checked), named as ``path``.
+    ``stats``: given a list, the fstat of the descriptor read is appended to it (taken before
+    the read, so that a change during the read moves its ctime past what was recorded).
     """
     try:
         if os.path.isdir(opened or path):
@@ -104,7 +139,7 @@ def read_bundle(path: str, label: str, note: Note, opened: str | None = None) ->
             f"sources.{label.split(':')[0]}.file.unreadable", f"{label} {path!r}: {reason}; skipped"
         )
         return None
-    count = _x509.count_certificate_markers(data)
+    count = count_certificate_markers(data)
     if not count:
         what = "empty" if not data.strip() else "no PEM certificates in it"
         note(
@@ -113,6 +148,8 @@ def read_bundle(path: str, label: str, note: Note, opened: str | None = None) ->
         )
         return None
     note(f"sources.{label.split(':')[0]}.file.found", f"{label} {path!r}: {count} certificates")
+    if stats is not None:
+        stats.append(info)
     return data
 
 
@@ -125,9 +162,12 @@ def others_can_change(path: str, real: str | None = None) -> bool:
     and for a certifi found on disk. ``real``: the real path already resolved, to be read after
     (a link met half-way, on neither path, could be re-pointed between two resolutions).
     """
+    written = os.path.abspath(path)
+    real = real or os.path.realpath(path)
+    # One walk where no link is on the way (the two paths are the same): same answer.
     return any(
         _platform.chain_open_to_others(where, _platform.STORE)
-        for where in (os.path.abspath(path), real or os.path.realpath(path))
+        for where in ((written,) if real == written else (written, real))
     )
 
 
@@ -144,7 +184,7 @@ def _changeable(path: str, label: str, note: Note, real: str | None = None) -> b
 def hashed_dir(path: str, label: str, note: Note) -> int:
     """Return the number of hashed entries if ``path`` is a usable OpenSSL directory, else 0."""
     try:
-        names = [n for n in os.listdir(path) if _x509.is_hash_name(n)]
+        names = [n for n in os.listdir(path) if is_hash_name(n)]
     except OSError as exc:
         note(
             f"sources.{label.split(':')[0]}.dir.unreadable",
@@ -203,7 +243,7 @@ def _entry_open_to_others(path: str) -> str | None:
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         with os.scandir(fd) as listing:
-            names = [item.name for item in listing if _x509.is_hash_name(item.name)]
+            names = [item.name for item in listing if is_hash_name(item.name)]
         for name in names:
             where = os.path.join(path, name)
             for _ in range(40):  # each link on the way, as the kernel follows them
@@ -229,7 +269,7 @@ def _entry_open_to_others(path: str) -> str | None:
     return None
 
 
-def hashed_copy(bundle: str, data: bytes, note: Note) -> str | None:
+def hashed_copy(bundle: str, data: bytes, note: Note, real: str | None = None) -> str | None:
     """Return the distro's hashed directory of exactly ``bundle``'s certificates, or None.
 
     Fedora 37+ and RHEL 9 write one beside their bundle (``_platform.CA_HASHED_DIRS``): given to
@@ -240,12 +280,22 @@ def hashed_copy(bundle: str, data: bytes, note: Note) -> str | None:
     the directory or a link to one, numbered from .0 without gaps, and together they hold the
     bundle's certificates, no more, no fewer (their base64 text compared, without decoding); one
     entry's name is checked against its subject hash (a directory hashed by another algorithm).
-    Stale, partial, planted or foreign-owned: None, and the trace says why.
+    Stale, partial, planted or foreign-owned: None, and the trace says why. ``real``: the
+    bundle's real path, when the caller resolved it already. A directory that is not there is
+    not walked (nothing of it can be used either way).
     """
-    directory = _platform.CA_HASHED_DIRS.get(os.path.realpath(bundle))
+    directory = _platform.CA_HASHED_DIRS.get(real or os.path.realpath(bundle))
     if directory is None or not _platform.POSIX_OWNERS:
         return None
     label = "system: hashed directory"
+    try:
+        os.lstat(directory)
+    except OSError as exc:
+        note(
+            "sources.system.hashed_dir.refused",
+            f"{label} {directory!r}: {exc.strerror or exc}; splitting {bundle!r} instead",
+        )
+        return None
     if _changeable(directory, label, note):
         return None
     from . import _hashed_copy  # only on a host whose bundle has one
@@ -321,7 +371,8 @@ def system(setting: EnvSetting, note: Note) -> Decision | None:
     import _ssl
 
     _, default_file, _, default_dir = _ssl.get_default_verify_paths()
-    data = read_bundle(default_file, "system: OpenSSL default file", note)
+    stats: list[os.stat_result | None] = []
+    data = read_bundle(default_file, "system: OpenSSL default file", note, stats=stats)
     copy = hashed_copy(default_file, data, note) if data else None
     files: list[tuple[str | None, bytes | None]] = (
         [(default_file, data)] if data and not copy else []
@@ -330,7 +381,7 @@ def system(setting: EnvSetting, note: Note) -> Decision | None:
     dirs = [path for path in (copy, default_dir if found else None) if path]
     if files or dirs:
         origin = " + ".join([default_file] * len(files) + dirs)
-        return Decision("system", origin, files, dirs)
+        return Decision("system", origin, files, dirs, stats=stats[: len(files)])
     # Stores OpenSSL itself would not read: only where no other user can have put them.
     # Each is read, and given to contexts that load it per context, by the real path that was
     # checked: no link on the way is followed again (round 3: one met half-way, on neither the
@@ -338,12 +389,13 @@ def system(setting: EnvSetting, note: Note) -> Decision | None:
     for path in _platform.CA_FILES:
         real = os.path.realpath(path)
         if path != default_file and not _changeable(path, "system: candidate", note, real):
-            data = read_bundle(path, "system: candidate", note, real)
-            copy = hashed_copy(path, data, note) if data else None
+            stats = []
+            data = read_bundle(path, "system: candidate", note, real, stats)
+            copy = hashed_copy(path, data, note, real) if data else None
             if copy:
                 return Decision("system", copy, dirs=[copy])
             if data:
-                return Decision("system", path, [(real, data)])
+                return Decision("system", path, [(real, data)], stats=stats)
     label = "system: candidate dir"
     for path in _platform.CA_DIRS:
         usable = path != default_dir and not _changeable(path, label, note)
@@ -361,7 +413,7 @@ def certifi(setting: EnvSetting, note: Note) -> Decision | None:
         return None
     note(
         "sources.certifi.found",
-        f"certifi: {_x509.count_certificate_markers(data)} certificates (embedded)",
+        f"certifi: {count_certificate_markers(data)} certificates (embedded)",
     )
     return Decision("certifi", "certifi (embedded)", [(None, data)], certifi=True)
 

@@ -12,12 +12,17 @@ import pytest
 
 
 @pytest.fixture
-def runtime(render_bootstrap: Callable[..., Path]) -> Iterator[ModuleType]:
+def runtime(
+    render_bootstrap: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ModuleType]:
     """A fresh ``pyoxidizer_ssl_bootstrap`` (default config), gone again after the test.
 
     Nothing here calls install(): the test process's own ssl module is never patched; tests
-    hand the patches stand-in modules instead.
+    hand the patches stand-in modules instead. XDG_CACHE_HOME names nothing: a plan built here
+    uses no between-runs cache (neither this user's ~/.cache nor the host's /dev/shm) unless
+    the test sets one up (test_unit_cache.py).
     """
+    monkeypatch.setenv("XDG_CACHE_HOME", "/nonexistent/pyoxidizer-ssl-tests")
     path = str(render_bootstrap())
     sys.path.insert(0, path)
     try:

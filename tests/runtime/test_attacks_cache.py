@@ -66,9 +66,12 @@ HOME = "/var/vhome"
 CACHE = HOME + "/.cache/pyoxidizer-ssl"
 OUT = {{}}
 os.chmod(HOME, 0o700)
+os.makedirs(HOME + "/.cache", mode=0o700, exist_ok=True)
 
 def run(**env):
-    base = {{"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": HOME, "LANG": "C.UTF-8"}}
+    # XDG_CACHE_HOME: ~/.cache named (on disk), else /dev/shm would come first; "" unsets it.
+    base = {{"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": HOME, "LANG": "C.UTF-8",
+             "XDG_CACHE_HOME": HOME + "/.cache"}}
     base.update(env)
     proc = subprocess.run([sys.executable, "-I", "-c", RUN, json.dumps([BOOT]),
                            json.dumps(PORTS)], env=base, capture_output=True, text=True)
@@ -249,7 +252,8 @@ sys.path.insert(0, BOOT)
 import ssl, socket
 exec(RUN.split("import pyoxidizer_ssl_bootstrap")[0].split("GOOD, EVIL")[1].split("\\n", 1)[1])
 GOOD, EVIL = PORTS
-os.environ.clear(); os.environ.update(HOME=HOME, PATH="/usr/bin:/bin")
+os.environ.clear()
+os.environ.update(HOME=HOME, PATH="/usr/bin:/bin", XDG_CACHE_HOME=HOME + "/.cache")
 import pyoxidizer_ssl_bootstrap
 report = pyoxidizer_ssl_bootstrap.install()
 old = ssl.create_default_context()
@@ -341,3 +345,110 @@ OUT["entries"] = [os.path.join(CACHE, n) for n in entries()]
     assert second["tls"] == GOOD_EVIL and "cache.hit" in second["keys"]
     assert second["exported"] in out["entries"]
     assert out["child"] == GOOD_EVIL  # a stock process, after ours exited
+
+
+def test_a_bundle_rewritten_in_place_is_read_anew_not_known_by_its_old_identity(victim):
+    """An unchanged bundle names its entry by identity (no hashing); the same bundle rewritten
+    in place (same inode, same size, the mtime put back, as a tool preserving timestamps
+    would) with the test CA swapped for the attacker's is hashed again: this run trusts what
+    the file now holds, never the entry of what it held. (Root stands for the store's owner:
+    another user cannot write the store at all, the ownership walk refuses one they could.)"""
+    out = victim("""
+import time
+runtime = "/var/xdg-runtime"
+time.sleep(3.2)  # the bundle the layout just wrote settles (_cache.RACY_NS)
+OUT["first"] = run(XDG_RUNTIME_DIR=runtime)
+OUT["second"] = run(XDG_RUNTIME_DIR=runtime)
+bundle = "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"
+old = open(bundle, "rb").read()
+info = os.stat(bundle)
+begin = b"-----BEGIN CERTIFICATE-----"
+new = old[: old.rindex(begin)] + EVIL_PEM.encode()
+if len(new) > len(old):  # drop the first root to make room
+    new = new[new.index(begin, 1):]
+new += b"\\n" * (len(old) - len(new))
+with open(bundle, "r+b") as f:
+    f.write(new)
+os.utime(bundle, ns=(info.st_atime_ns, info.st_mtime_ns))
+after = os.stat(bundle)
+OUT["same"] = [after.st_ino == info.st_ino, after.st_size == info.st_size,
+               after.st_mtime_ns == info.st_mtime_ns, after.st_ctime_ns != info.st_ctime_ns]
+OUT["changed"] = run(XDG_RUNTIME_DIR=runtime)
+time.sleep(3.2)  # settled again: now remembered by its new identity
+OUT["settled"] = run(XDG_RUNTIME_DIR=runtime)
+OUT["known"] = run(XDG_RUNTIME_DIR=runtime)
+""")
+    first, second = out["first"], out["second"]
+    assert first["tls"] == GOOD_EVIL and second["tls"] == GOOD_EVIL
+    assert {"cache.published", "cache.identity_remembered"} <= set(first["keys"])
+    assert {"cache.identity_known", "cache.hit"} <= set(second["keys"])
+    assert out["same"] == [True, True, True, True]
+    swapped = ["unable to get local issuer certificate", "ok"]
+    for name in ("changed", "settled", "known"):
+        assert out[name]["tls"] == swapped, name
+    assert "cache.identity_known" not in out["changed"]["keys"]
+    assert "cache.published" in out["changed"]["keys"]
+    assert "cache.identity_known" not in out["settled"]["keys"]
+    assert {"cache.hit", "cache.identity_remembered"} <= set(out["settled"]["keys"])
+    assert {"cache.identity_known", "cache.hit"} <= set(out["known"]["keys"])
+
+
+def test_no_xdg_variable_caches_in_our_own_dev_shm_directory(victim):
+    """A container or a service (no XDG_RUNTIME_DIR, no XDG_CACHE_HOME): the entry goes in
+    memory, /dev/shm/pyoxidizer-ssl-0 (ours, 0700), published at the first miss; the next run
+    hits; ~/.cache is not touched. uid 65534 can neither rename nor remove our directory there
+    (sticky /dev/shm), nor enter it."""
+    out = victim("""
+OUT["first"] = run(XDG_CACHE_HOME="")
+OUT["mode"] = oct(os.lstat("/dev/shm/pyoxidizer-ssl-0").st_mode)
+OUT["moved"] = attacker("mv /dev/shm/pyoxidizer-ssl-0 /dev/shm/x")
+OUT["removed"] = attacker("rm -rf /dev/shm/pyoxidizer-ssl-0")
+OUT["listed"] = attacker("ls /dev/shm/pyoxidizer-ssl-0")
+OUT["second"] = run(XDG_CACHE_HOME="")
+OUT["home_cache"] = os.listdir(HOME + "/.cache")
+""")
+    first, second = out["first"], out["second"]
+    assert first["tls"] == GOOD_EVIL and second["tls"] == GOOD_EVIL
+    published = [m for k, m in first["steps"] if k == "cache.published"]
+    assert published and "/dev/shm/pyoxidizer-ssl-0/e-" in published[0]
+    assert "(in memory)" in published[0] and "cache.deferred" not in first["keys"]
+    assert out["mode"] == oct(0o40700)
+    assert out["moved"] != 0 and out["removed"] != 0 and out["listed"] != 0
+    assert "cache.hit" in second["keys"] and second["capath"].startswith("/proc/self/fd/")
+    assert out["home_cache"] == []
+
+
+@pytest.mark.parametrize("squat", ["forged_dir", "open_dir", "link_to_theirs"])
+def test_a_dev_shm_name_another_user_took_first_is_refused(victim, squat):
+    """uid 65534 takes /dev/shm/pyoxidizer-ssl-0 before our first run: their 0700 directory
+    holding a forged entry for our key (names are public), one open to all, or a link to
+    their own. Refused (the trace says why); the run goes on to ~/.cache as before."""
+    out = victim(
+        """
+published()  # an honest entry in ~/.cache, which the attacker copies
+name = entries()[0]
+squat = SQUAT
+if squat == "forged_dir":
+    shutil.copytree(os.path.join(CACHE, name), "/var/evil-entry")
+    forge("/var/evil-entry")
+    os.makedirs("/dev/shm/pyoxidizer-ssl-0", mode=0o700)
+    subprocess.run(["cp", "-a", "/var/evil-entry", "/dev/shm/pyoxidizer-ssl-0/" + name],
+                   check=True)
+    subprocess.run(["chown", "-R", "%d:%d" % (ATTACKER, ATTACKER),
+                    "/dev/shm/pyoxidizer-ssl-0"], check=True)
+    OUT["made"] = 0
+elif squat == "open_dir":
+    OUT["made"] = attacker("mkdir -m 777 /dev/shm/pyoxidizer-ssl-0")
+else:
+    OUT["made"] = attacker("mkdir -m 700 /dev/shm/theirs && "
+                           "ln -s /dev/shm/theirs /dev/shm/pyoxidizer-ssl-0")
+OUT["run"] = run(XDG_CACHE_HOME="")
+""".replace("SQUAT", repr(squat))
+    )
+    assert out["made"] == 0
+    result = out["run"]
+    assert result["tls"] == GOOD_EVIL
+    refused = [m for k, m in result["steps"] if k == "cache.refused"]
+    assert refused and "/dev/shm/pyoxidizer-ssl-0" in refused[0]
+    hits = [m for k, m in result["steps"] if k == "cache.hit"]
+    assert hits and "/var/vhome/.cache/pyoxidizer-ssl/" in hits[0]  # today's place, on disk

@@ -190,7 +190,8 @@ def test_modules_load_no_earlier_than_needed(render_bootstrap, home, switch):
 
 def test_a_cache_hit_loads_no_private_directory(render_bootstrap, home, tmp_path):
     """A second run that finds its between-runs cache entry lays nothing out: neither the
-    private directory's modules nor the cleanup load (the first run, a miss, needs neither)."""
+    private directory's modules nor the cleanup load (the first run, a miss, needs neither);
+    nor does it parse a certificate: no _x509 (the miss cuts the bundle, so loads it)."""
     import shutil
     import uuid
 
@@ -214,6 +215,7 @@ def test_a_cache_hit_loads_no_private_directory(render_bootstrap, home, tmp_path
         for loaded in runs:
             assert "_cache" in loaded and "_private_dir" not in loaded
             assert "_cleanup" not in loaded
+        assert "_x509" in runs[0] and "_x509" not in runs[1]
     finally:
         shutil.rmtree(runtime, ignore_errors=True)
 

@@ -30,13 +30,16 @@ report = pyoxidizer_ssl_bootstrap.install()
 ctx = ssl.create_default_context()
 print("RUN " + json.dumps({"tls": verify(ctx, int(sys.argv[2])), "count": report.certificates,
                            "keys": [k for k, _ in report.steps],
+                           "certs_at": [m for k, m in report.steps if k == "cache.published"],
                            "certs": sorted(os.listdir(report.capath)) if report.capath else []}))
 '''.replace("import json,", "import json, os,")
-os.makedirs("/var/vhome", mode=0o700, exist_ok=True)
+os.makedirs("/var/vhome/.cache", mode=0o700, exist_ok=True)
+os.chmod("/var/vhome", 0o700)
 out = []
 for _ in range(4):
     proc = subprocess.run([sys.executable, "-I", "-c", ONE, sys.argv[1], sys.argv[2]],
-                          env={"PATH": "/usr/bin:/bin", "HOME": "/var/vhome"},
+                          env={"PATH": "/usr/bin:/bin", "HOME": "/var/vhome",
+                               "XDG_CACHE_HOME": sys.argv[3]},
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     out.append(json.loads(proc.stdout.split("RUN ", 1)[1]))
@@ -44,20 +47,30 @@ print("RESULT " + json.dumps(out))
 """
 
 
+@pytest.mark.parametrize("where", ["disk", "memory"])
 @pytest.mark.parametrize(("name", "good"), [("rhel7", "ok"), ("no-store", "rejected")])
-def test_miss_then_hits(name, good, tmp_path, home, server, bundle_pem, render_bootstrap):
+def test_miss_then_hits(name, good, where, tmp_path, home, server, bundle_pem, render_bootstrap):
+    """disk: ~/.cache named by XDG_CACHE_HOME (a marker first, published at the 2nd miss);
+    memory: no XDG variable at all (a container, a service): our own directory in /dev/shm,
+    published at the first miss."""
     boot = render_bootstrap()
     layout = Layout(name + "-home", (*LAYOUTS[name].steps, ("dir", "/var/vhome")), False, None)
     code = _RUNS.replace("%s", VERIFY_SOURCE.replace("\\", "\\\\"))
     argv = [sys.executable, "-I", "-c", code, json.dumps([str(boot), CERTIFI_PARENT])]
-    argv.append(str(port_of(server)))
+    argv += [str(port_of(server)), "/var/vhome/.cache" if where == "disk" else ""]
     proc = run_in_layout(layout, argv, clean_env(home), tmp_path, bundle_pem)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    deferred, miss, *hits = json.loads(proc.stdout.split("RESULT ", 1)[1])
-    assert "cache.deferred" in deferred["keys"]  # ~/.cache is on disk: published at the 2nd miss
+    runs = json.loads(proc.stdout.split("RESULT ", 1)[1])
+    if where == "disk":
+        deferred, miss, *hits = runs
+        assert "cache.deferred" in deferred["keys"]  # on disk: published at the 2nd miss
+    else:
+        miss, *hits = runs
+        assert "cache.deferred" not in miss["keys"]
+        assert any("/dev/shm/pyoxidizer-ssl-0/" in m for m in miss["certs_at"]), miss
     assert "cache.miss" in miss["keys"] and "cache.published" in miss["keys"]
     for hit in hits:
         assert "cache.hit" in hit["keys"] and "cache.published" not in hit["keys"]
         assert hit["count"] == miss["count"] and hit["certs"] == miss["certs"]
-    for run in (deferred, miss, *hits):
+    for run in runs:
         assert (run["tls"] == "ok") == (good == "ok"), run

@@ -36,7 +36,8 @@ def safe_dir() -> Iterator[Path]:
 
 @pytest.fixture
 def cache(runtime, monkeypatch, safe_dir):
-    """``_cache`` with XDG_RUNTIME_DIR = safe_dir (no HOME, no XDG_CACHE_HOME)."""
+    """``_cache`` with XDG_RUNTIME_DIR = safe_dir (no HOME, no XDG_CACHE_HOME), and no
+    /dev/shm (this process's own: tests that want one give it a directory of theirs)."""
     from pyoxidizer_ssl_bootstrap import _cache, _platform
 
     why = _platform.chain_open_to_others(str(safe_dir), _platform.EXPORTED)
@@ -44,6 +45,7 @@ def cache(runtime, monkeypatch, safe_dir):
     for name in ("XDG_CACHE_HOME", "HOME"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(safe_dir))
+    monkeypatch.setattr(_cache, "SHM", None)
     return _cache
 
 
@@ -337,3 +339,291 @@ def test_on_disk_an_entry_is_published_at_the_second_miss(cache, trace, decision
     assert [n[:2] for n in os.listdir(where)] == ["e-"]  # the marker goes with the publication
     third = _plan.build(decision, trace)
     assert isinstance(third.private, cache.Entry) and "cache.hit" in trace.step_keys()
+
+
+@pytest.fixture
+def bundle_file(runtime, tmp_path, monkeypatch):
+    """A 3-root bundle on disk and a function making the decision that reads it (with the
+    fstat taken as it is read); the private directories' parent under tmp_path (0700)."""
+    import certifi
+    from pyoxidizer_ssl_bootstrap import _platform, _sources
+
+    parent = tmp_path / "parent"
+    parent.mkdir(mode=0o700)
+    monkeypatch.setattr(_platform, "TEMP_PARENTS", ("$TEST_PARENT",))
+    monkeypatch.setenv("TEST_PARENT", str(parent))
+    roots = Path(certifi.where()).read_bytes().split(b"-----END CERTIFICATE-----")[:4]
+    path = tmp_path / "bundle.pem"
+    path.write_bytes(b"".join(r + b"-----END CERTIFICATE-----" for r in roots[:3]) + b"\n")
+
+    def decide(trace):
+        stats: list = []
+        data = _sources.read_bundle(str(path), "system: candidate", trace, stats=stats)
+        assert data is not None and len(stats) == 1
+        return _sources.Decision("system", str(path), [(str(path), data)], stats=stats)
+
+    decide.path = path  # type: ignore[attr-defined]
+    decide.fourth = roots[3] + b"-----END CERTIFICATE-----"  # type: ignore[attr-defined]
+    return decide
+
+
+def _later(monkeypatch, seconds=10):
+    """The clock moved on: what was just written is no longer too recent to be remembered."""
+    import time
+
+    now = time.time_ns()
+    monkeypatch.setattr(time, "time_ns", lambda: now + seconds * 1_000_000_000)
+
+
+def _no_digest(cache, monkeypatch):
+    def refuse(data: bytes) -> str:
+        if len(data) > 4096:  # an INDEX's digest is checked still; a bundle must not be hashed
+            raise AssertionError("the bundle was hashed")
+        return real(data)
+
+    real = cache.digest
+    monkeypatch.setattr(cache, "digest", refuse)
+
+
+def test_an_unchanged_bundle_is_not_hashed_again(cache, trace, bundle_file, monkeypatch):
+    """Published with the bundle's identity remembered; the next run knows its entry from
+    one fstat (no read of IDENTITIES' neighbours, no BLAKE2b of the bundle)."""
+    from pyoxidizer_ssl_bootstrap import _plan
+
+    _later(monkeypatch)
+    first = _plan.build(bundle_file(trace), trace)
+    assert isinstance(first.private, cache.Entry)
+    assert {"cache.published", "cache.identity_remembered"} <= set(trace.step_keys())
+    _no_digest(cache, monkeypatch)
+    again = trace.__class__()
+    second = _plan.build(bundle_file(again), again)
+    assert isinstance(second.private, cache.Entry) and second.count == 3
+    assert {"cache.identity_known", "cache.hit"} <= set(again.step_keys())
+    assert second.private.real_path == first.private.real_path
+
+
+@pytest.mark.parametrize("change", ["same_size_same_mtime", "appended", "replaced_same_bytes"])
+def test_a_changed_bundle_is_hashed_again(cache, trace, bundle_file, monkeypatch, change):
+    """Any write moves the ctime (which no user can set back): the identity no longer
+    matches and the bundle is hashed; new content is a new entry, the same content the same."""
+    from pyoxidizer_ssl_bootstrap import _plan
+
+    _later(monkeypatch)
+    first = _plan.build(bundle_file(trace), trace)
+    assert "cache.identity_remembered" in trace.step_keys()
+    path = bundle_file.path
+    old = path.read_bytes()
+    info = path.stat()
+    if change == "same_size_same_mtime":  # two roots swapped: the same size, other bytes
+        end = b"-----END CERTIFICATE-----"
+        roots = old.split(end)
+        new = end.join([roots[1], roots[0], *roots[2:]])
+        assert len(new) == len(old) and new != old
+        with open(path, "r+b") as f:
+            f.write(new)
+        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+        assert path.stat().st_size == info.st_size and path.stat().st_ino == info.st_ino
+    elif change == "appended":
+        path.write_bytes(old + bundle_file.fourth + b"\n")
+        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    else:  # a new file of the same bytes renamed over it (a package update)
+        (path.parent / "new.pem").write_bytes(old)
+        os.rename(path.parent / "new.pem", path)
+        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    _later(monkeypatch, 20)
+    again = trace.__class__()
+    second = _plan.build(bundle_file(again), again)
+    keys = again.step_keys()
+    assert "cache.identity_known" not in keys
+    if change == "replaced_same_bytes":
+        assert "cache.hit" in keys and second.private.real_path == first.private.real_path
+    else:
+        assert "cache.hit" not in keys and "cache.published" in keys
+        assert second.private.real_path != first.private.real_path
+        if change == "appended":
+            assert second.count == 4
+    assert "cache.identity_remembered" in keys
+
+
+def test_a_bundle_changed_moments_ago_is_not_remembered(cache, trace, bundle_file):
+    """Within RACY_NS of its last change a file could change again in the same clock tick
+    with the same ctime: it is hashed at every run until it has settled."""
+    from pyoxidizer_ssl_bootstrap import _plan
+
+    for _ in range(2):
+        plan = _plan.build(bundle_file(trace), trace)
+        assert isinstance(plan.private, cache.Entry)
+    assert "cache.identity_remembered" not in trace.step_keys()
+    assert "cache.identity_known" not in trace.step_keys()
+    assert not (Path(plan.private.real_path).parent / cache.IDENTITIES).exists()
+
+
+@pytest.mark.parametrize("damage", ["mode_644", "link", "other_format", "wrong_name"])
+def test_identities_not_ours_alone_are_ignored(cache, trace, bundle_file, monkeypatch, damage):
+    from pyoxidizer_ssl_bootstrap import _plan
+
+    _later(monkeypatch)
+    first = _plan.build(bundle_file(trace), trace)
+    where = Path(first.private.real_path).parent / cache.IDENTITIES
+    text = where.read_text()
+    if damage == "mode_644":
+        where.chmod(0o644)
+    elif damage == "link":
+        (where.parent / "elsewhere").write_text(text)
+        where.unlink()
+        where.symlink_to(where.parent / "elsewhere")
+    elif damage == "other_format":
+        where.write_text(text.replace(cache.IDENTITIES_FORMAT, "pyoxidizer-ssl identities 0"))
+    else:  # a line naming no entry
+        where.write_text(text.replace(" e-", " ../e-"))
+    again = trace.__class__()
+    second = _plan.build(bundle_file(again), again)
+    keys = again.step_keys()
+    assert "cache.identity_known" not in keys and "cache.hit" in keys
+    assert second.private.real_path == first.private.real_path
+    if damage != "wrong_name":
+        assert "cache.identity_refused" in keys
+
+
+def test_identity_names_everything_that_decides_the_content(cache, tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"x")
+    (tmp_path / "g").write_bytes(b"x")
+    info = path.stat()
+    later = max(info.st_mtime_ns, info.st_ctime_ns) + 10**10
+    base = cache.identity("1.0", [("/b", info)], False, [], later)
+    assert base is not None
+    others = {
+        cache.identity("1.1", [("/b", info)], False, [], later),
+        cache.identity("1.0", [("/c", info)], False, [], later),
+        cache.identity("1.0", [("/b", info)], True, [], later),
+        cache.identity("1.0", [("/b", info)], False, [("0d2a4c1e", "PEM")], later),
+        cache.identity("1.0", [("/b", info), ("/b", info)], False, [], later),
+        cache.identity("1.0", [("/b", (tmp_path / "g").stat())], False, [], later),  # another file
+    }
+    assert base not in others and len(others) == 6
+    assert cache.identity("1.0", [(None, info)], True, [], later) is None  # certifi in memory
+    assert cache.identity("1.0", [("/b", None)], False, [], later) is None
+    assert cache.identity("1.0", [("/b", info)], False, [], later - 9 * 10**9) is None  # racy
+
+
+@pytest.fixture
+def shm(cache, safe_dir, monkeypatch):
+    """A sticky directory open to all, standing for /dev/shm; no XDG variable set."""
+    path = safe_dir / "shm"
+    path.mkdir()
+    path.chmod(0o1777)
+    monkeypatch.setattr(cache, "SHM", str(path))
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    monkeypatch.setenv("HOME", str(safe_dir))
+    return path
+
+
+def test_dev_shm_before_home_cache_after_either_xdg_variable(
+    cache, trace, shm, safe_dir, monkeypatch
+):
+    """In memory where no $XDG_RUNTIME_DIR is set (a miss there costs ~1 ms, on disk 10-30):
+    our own 0700 directory in /dev/shm, before ~/.cache, after an XDG_CACHE_HOME that is set;
+    never with export_env (no name in /dev/shm stays unclaimable after we exit)."""
+    opened = cache.open_cache(trace)
+    assert opened is not None
+    mine = shm / f"pyoxidizer-ssl-{os.geteuid()}"
+    assert opened[1] == str(mine) and not opened[2]  # in memory
+    assert stat.S_IMODE(mine.lstat().st_mode) == 0o700 and mine.lstat().st_uid == os.geteuid()
+    cache.close(opened)
+    opened = cache.open_cache(trace, shared_refused=True)
+    assert opened is not None and opened[1] == str(safe_dir / ".cache" / "pyoxidizer-ssl")
+    cache.close(opened)
+    other = safe_dir / "xdg"
+    other.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(other))
+    opened = cache.open_cache(trace)
+    assert opened is not None and opened[1] == str(other / "pyoxidizer-ssl")
+    cache.close(opened)
+
+
+@pytest.mark.parametrize("squat", ["open_dir", "link", "file", "parent_not_sticky", "parent_link"])
+def test_an_unusable_dev_shm_name_passes_to_home_cache(cache, trace, shm, safe_dir, squat):
+    """Whatever holds the name (another user's directory: test_attacks_cache.py), or a /dev/shm
+    others may write without the sticky bit, sends us on to ~/.cache: today's behaviour."""
+    name = shm / f"pyoxidizer-ssl-{os.geteuid()}"
+    if squat == "open_dir":
+        name.mkdir(mode=0o755)
+        name.chmod(0o755)
+    elif squat == "link":
+        (safe_dir / "mine").mkdir(mode=0o700)
+        name.symlink_to(safe_dir / "mine")
+    elif squat == "file":
+        name.write_bytes(b"")
+    elif squat == "parent_not_sticky":
+        shm.chmod(0o777)
+    else:
+        shm.rmdir()
+        (safe_dir / "real-shm").mkdir(mode=0o1777)
+        shm.symlink_to(safe_dir / "real-shm")
+    opened = cache.open_cache(trace)
+    assert opened is not None and opened[1] == str(safe_dir / ".cache" / "pyoxidizer-ssl")
+    cache.close(opened)
+    assert "cache.refused" in trace.step_keys()
+    assert str(name) in trace.step("cache.refused")
+
+
+def test_a_miss_in_dev_shm_publishes_at_once(cache, trace, shm, decision):
+    """Memory: no marker first (unlike ~/.cache); the second run hits."""
+    from pyoxidizer_ssl_bootstrap import _plan
+
+    first = _plan.build(decision, trace)
+    assert isinstance(first.private, cache.Entry) and "cache.published" in trace.step_keys()
+    assert "(in memory)" in trace.step("cache.published")
+    assert first.private.real_path.startswith(str(shm) + "/")
+    assert not first.private.exportable()  # a sticky /dev/shm: export_env keeps out of it
+    second = _plan.build(decision, trace)
+    assert isinstance(second.private, cache.Entry) and "cache.hit" in trace.step_keys()
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["0d2a4c1e.0"],
+        ["0d2a4c1e.0", "0d2a4c1e.12", "ffffffff.3"],
+        ["0d2a4c1e.0", "0D2A4C1E.1"],
+        ["0d2a4c1e.0", "0d2a4c1e."],
+        ["0d2a4c1e.0", "0d2a4c1e"],
+        ["0d2a4c1e.0", "0d2a4c1e0"],
+        ["0d2a4c1e.0", "0d2a.c1e.0"],
+        ["0d2a4c1e.0", "0d2a4c1e.0a"],
+        ["0d2a4c1e.0", "0d2a4c1e.0.pem"],
+        ["0d2a4c1e.0", "0d2a4c1e1.0"],
+        ["0d2a4c1e.0", "../../etc.1"],
+        ["0d2a4c1e.0", "0d2a4c1g.0"],
+        ["0d2a4c1e.0", ""],
+        ["x.0", "0d2a4c1e.0" + "0" * 8],
+    ],
+)
+def test_index_names_are_checked_each_as_is_file_name_says(cache, names):
+    """The INDEX's names are checked all at once (a hit's cost); exactly as one by one."""
+    expected = all(cache._is_file_name(n) for n in names)
+    assert cache._all_file_names(names) == expected
+    entry = "e-" + "4" * 40
+    files = [(n, b"x") for n in names]
+    text = cache.render_index(entry, files, "b00t")
+    parsed = cache.parse_index(text, entry)
+    assert (parsed is not None) == expected
+
+
+def test_a_known_identity_whose_entry_is_gone_is_published_again(
+    cache, trace, bundle_file, monkeypatch
+):
+    """The identity names an entry evicted (or refused) since: the bundle is hashed, the key is
+    the same, it is looked up once (one miss in the trace), published and remembered again."""
+    from pyoxidizer_ssl_bootstrap import _plan
+
+    _later(monkeypatch)
+    first = _plan.build(bundle_file(trace), trace)
+    shutil.rmtree(first.private.real_path)
+    again = trace.__class__()
+    second = _plan.build(bundle_file(again), again)
+    keys = again.step_keys()
+    assert keys.count("cache.miss") == 1 and "cache.identity_known" in keys
+    assert "cache.published" in keys and "cache.identity_remembered" in keys
+    assert second.private.real_path == first.private.real_path and second.private.intact()

@@ -188,3 +188,46 @@ def test_an_env_path_others_could_change_is_used_as_set_and_said(
     before = len(trace.steps)
     sources.decide(("env", "system"), (str(safe), None), trace)
     assert "sources.env.changeable" not in trace.step_keys()[before:]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "5ad8a5d6.0",
+        "5ad8a5d6.12",
+        "5AD8A5D6.0",
+        "5ad8a5d6.",
+        "5ad8a5d6",
+        "5ad8a5d6.0a",
+        "5ad8a5d6.٣",
+        "xad8a5d6.0",
+        "5ad8a5d60",
+        "cacert.pem",
+        "",
+        "5ad8a5d6.0.pem",
+    ],
+)
+def test_the_hash_name_test_is_x509s(sources, name):
+    """_sources repeats _x509's name test (so that a decision parsing nothing never imports
+    _x509): the two must agree on every name, odd ones included."""
+    from pyoxidizer_ssl import x509
+
+    assert sources.is_hash_name(name) == x509.is_hash_name(name)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"",
+        b"-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n" * 3,
+        b"-----BEGIN TRUSTED CERTIFICATE-----\n-----BEGIN X509 CERTIFICATE-----\n",
+        b"-----BEGIN PRIVATE KEY-----\n-----BEGIN CERTIFICATE REQUEST-----\n",
+        b"-----BEGIN NEW CERTIFICATE-----\n-----BEGIN CERTIFICATE----\n",
+    ],
+)
+def test_the_marker_count_is_x509s(sources, text, ca_pem_bytes):
+    """_sources repeats _x509's count of certificate blocks: the two must agree."""
+    from pyoxidizer_ssl import x509
+
+    for data in (text, text + ca_pem_bytes):
+        assert sources.count_certificate_markers(data) == x509.count_certificate_markers(data)

@@ -36,11 +36,17 @@ def need(condition: bool, reason: str) -> None:
 
 
 def clean_env(home: str, **extra: str) -> dict[str, str]:
-    """A minimal environment: PATH, HOME, a UTF-8 locale, and only what is passed."""
+    """A minimal environment: PATH, HOME, a UTF-8 locale, and only what is passed.
+
+    XDG_CACHE_HOME is HOME's .cache unless passed: the between-runs cache then looks where it
+    always did (a home under /tmp is refused: a private directory) and never in the host's own
+    /dev/shm, shared by every test and run (pass XDG_CACHE_HOME="" to let it go there).
+    """
     env = {
         "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "HOME": home,
         "LANG": "C.UTF-8",
+        "XDG_CACHE_HOME": os.path.join(home, ".cache"),
     }
     env.update(extra)
     leaked = [k for k in env if k.startswith(_SCRUBBED_PREFIXES) and k not in extra]

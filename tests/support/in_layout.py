@@ -99,6 +99,9 @@ def main():
     work = spec["work"]
     sh("mount", "--make-rprivate", "/")
     like_python_build_standalone()
+    # A /dev/shm of this namespace's own: what a run makes there (a private directory, the
+    # between-runs cache) is neither seen by nor left to other tests and runs.
+    sh("mount", "-t", "tmpfs", "-o", "mode=1777", "tmpfs", "/dev/shm")
     for target in OVERLAID:
         overlay(work, target)
     for path in WIPE:
