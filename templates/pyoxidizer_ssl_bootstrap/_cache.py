@@ -272,13 +272,7 @@ class Entry:
             or _platform.ids() != self.ids
         ):
             return False
-        if self.probe is None:
-            return True
-        try:
-            os.close(os.open(os.path.join(self.path, self.probe), _READ_FLAGS))
-        except OSError:
-            return False
-        return True
+        return _platform.can_open(self.path, self.probe)
 
     def repair(self, note: Note) -> bool:
         """An entry is never rebuilt in place: the plan is built again (a new entry, or a

@@ -168,6 +168,20 @@ def ids() -> tuple[int, int, int, int]:
     return (os.getuid(), os.geteuid(), os.getgid(), os.getegid())
 
 
+def can_open(directory: str, name: str | None) -> bool:
+    """Can OpenSSL, with the process's credentials and view of the file system now, open
+    ``name`` through the path contexts were given? (A sandbox, a chroot, a uid change.) True
+    where there is nothing to open."""
+    if name is None:
+        return True
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        os.close(os.open(os.path.join(directory, name), flags))
+    except OSError:
+        return False
+    return True
+
+
 # -- Who may change an entry: one predicate, three policies ------------------------------------
 #
 # "May a user other than us and root change this entry?" is asked of three kinds of path, and

@@ -46,7 +46,6 @@ _NOFOLLOW = _cleanup.NOFOLLOW
 _FILE_FLAGS = (
     os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 ) | getattr(os, "O_BINARY", 0)
-_READ_FLAGS = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _BY_FD = os.mkdir in os.supports_dir_fd and os.unlink in os.supports_dir_fd
 
 
@@ -117,15 +116,8 @@ class PrivateDir:
         )
 
     def readable(self) -> bool:
-        """Can OpenSSL, with the process's credentials and view of the file system now, open a
-        file through the path contexts were given? (A sandbox, a chroot, a uid change.)"""
-        if self.probe is None:
-            return True
-        try:
-            os.close(os.open(os.path.join(self.path, self.probe), _READ_FLAGS))
-        except OSError:
-            return False
-        return True
+        """Can OpenSSL open a file through the path contexts were given, now?"""
+        return _platform.can_open(self.path, self.probe)
 
     def repair(self, note: Note) -> bool:
         """After ``intact()`` said no: heal it behind the same path if possible.
