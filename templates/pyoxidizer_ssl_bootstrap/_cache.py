@@ -80,7 +80,6 @@ MAX_IDENTITIES = 16
 # A file changed less than this before it was read is not remembered: a change in the same
 # clock tick (a jiffy; whole seconds on some file systems, two on FAT) can keep its ctime.
 RACY_NS = 3_000_000_000
-_HIGH_FD = 512  # as _private_dir: numbers from here up are rarely reused by an app
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW | _CLOEXEC
@@ -429,8 +428,8 @@ def _check_entry(
         fcntl.flock(fd, fcntl.LOCK_SH)  # held while we run: never evicted under us
         files, why = _verify(fd, name)
         if why is None:
-            fd = _move_high(fd)
-        if why is None and fd < _HIGH_FD:
+            fd = _platform.move_high(fd)
+        if why is None and fd < _platform.HIGH_FD:
             why = "no high descriptor free (a low number is soon reused)"
         if why is None:
             path = str(_platform.FD_PATH) % fd  # not None: unavailable() checked
@@ -750,14 +749,3 @@ def _evict(cache_fd: int, keep: str, note: Note) -> None:
     for _, item in entries[: max(0, len(entries) + 1 - MAX_ENTRIES)]:
         if _remove(cache_fd, item):
             note("cache.evicted", f"cache: evicted {item} (at most {MAX_ENTRIES} kept)")
-
-
-def _move_high(fd: int) -> int:
-    import fcntl
-
-    try:
-        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, _HIGH_FD)
-    except (OSError, AttributeError):
-        return fd
-    os.close(fd)
-    return high

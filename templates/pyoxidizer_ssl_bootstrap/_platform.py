@@ -168,6 +168,24 @@ def ids() -> tuple[int, int, int, int]:
     return (os.getuid(), os.geteuid(), os.getgid(), os.getegid())
 
 
+# Descriptors from here up are rarely reused by an app that closes what it does not own: a
+# directory named to contexts as /proc/self/fd/N is held at such a number, or not named so.
+HIGH_FD = 512
+
+
+def move_high(fd: int) -> int:
+    """``fd`` moved to a number >= HIGH_FD (close-on-exec), or left as it is where it cannot be
+    (a low `ulimit -n`): the caller checks which."""
+    import fcntl
+
+    try:
+        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, HIGH_FD)
+    except (OSError, AttributeError):
+        return fd
+    os.close(fd)
+    return high
+
+
 def can_open(directory: str, name: str | None) -> bool:
     """Can OpenSSL, with the process's credentials and view of the file system now, open
     ``name`` through the path contexts were given? (A sandbox, a chroot, a uid change.) True

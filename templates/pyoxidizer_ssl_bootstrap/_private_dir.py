@@ -40,7 +40,6 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
     Note = Callable[[str, str], None]
 
 PREFIX = _cleanup.PREFIX
-_HIGH_FD = 512  # descriptors from here up are rarely reused by an app closing what it does not own
 _DIR_FLAGS = _cleanup.DIR_FLAGS
 _NOFOLLOW = _cleanup.NOFOLLOW
 _FILE_FLAGS = (
@@ -346,8 +345,8 @@ def _make_in(parent: str, files: list[tuple[str, bytes]], prefix: str, note: Not
         if _platform.open_to_others(info, _platform.MINE) or not stat.S_ISDIR(info.st_mode):
             raise Refused("the new directory is not private to us")
         fcntl.flock(fd, fcntl.LOCK_SH)
-        fd = _move_high(fd)
-        path = _fd_path(fd) if fd >= _HIGH_FD else None  # a low number is soon reused
+        fd = _platform.move_high(fd)
+        path = _fd_path(fd) if fd >= _platform.HIGH_FD else None  # a low number is soon reused
         if path is None or os.stat(path).st_ino != info.st_ino:
             if _platform.chain_open_to_others(parent, _platform.EXPORTED):
                 raise Refused("others can write above it and no descriptor path names it")
@@ -384,17 +383,6 @@ def _mkdir_unique(parent_fd: int, prefix: str) -> str:
         except FileExistsError:
             continue
     raise FileExistsError("no free name after 100 tries")
-
-
-def _move_high(fd: int) -> int:
-    import fcntl
-
-    try:
-        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, _HIGH_FD)
-    except (OSError, AttributeError):
-        return fd
-    os.close(fd)
-    return high
 
 
 def _write_new(name: str, data: bytes, dir_fd: int) -> None:

@@ -170,7 +170,9 @@ def test_without_a_high_descriptor_contexts_never_get_a_descriptor_path(
     private, trace, monkeypatch
 ):
     """Under a low `ulimit -n` the number would be reused soon: no /proc/self/fd path then."""
-    monkeypatch.setattr(private, "_HIGH_FD", 1 << 30)
+    from pyoxidizer_ssl_bootstrap import _platform
+
+    monkeypatch.setattr(_platform, "HIGH_FD", 1 << 30)
     made = private.create(FILES, trace)
     assert made is None or not made.path.startswith("/proc/self/fd/")
 
