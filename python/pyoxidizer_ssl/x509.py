@@ -18,6 +18,7 @@ import binascii
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
+    from collections.abc import Iterator
     from typing import Any, Callable
 
 _BEGIN = b"-----BEGIN "
@@ -35,6 +36,31 @@ _UTF8 = 0x0C
 _CANON_WIDTH = {0x0C: 0, 0x13: 1, 0x14: 1, 0x16: 1, 0x1A: 1, 0x1E: 2, 0x1C: 4}
 
 
+def _certificate_spans(data: bytes) -> Iterator[tuple[int, int, int, int]]:
+    """(block start, body start, body end, block end) of each certificate block, in order.
+
+    A block whose END names another label than its BEGIN is not one (the search goes on for its
+    own footer); the text ends at a block without one. Other labels are skipped.
+    """
+    find = data.find
+    pos = 0
+    while True:
+        start = find(_BEGIN, pos)
+        if start < 0:
+            return
+        label_end = find(_DASHES, start + 11)  # len(_BEGIN)
+        if label_end < 0:
+            return
+        label = data[start + 11 : label_end]
+        footer = _END + label + _DASHES
+        end = find(footer, label_end)
+        if end < 0:
+            return
+        pos = end + len(footer)
+        if label in CERT_LABELS:
+            yield start, label_end + 5, end, pos  # 5: len(_DASHES)
+
+
 def pem_blocks(data: bytes) -> list[tuple[bytes, bytes]]:
     """Return (PEM block, DER) for each certificate in a PEM text, in order; other blocks skipped.
 
@@ -42,55 +68,23 @@ def pem_blocks(data: bytes) -> list[tuple[bytes, bytes]]:
     distro bundle is still its trust). Callers compare with ``count_certificate_markers``.
     """
     blocks: list[tuple[bytes, bytes]] = []
-    pos = 0
-    while True:
-        start = data.find(_BEGIN, pos)
-        if start < 0:
-            return blocks
-        label_end = data.find(_DASHES, start + len(_BEGIN))
-        if label_end < 0:
-            return blocks
-        label = data[start + len(_BEGIN) : label_end]
-        footer = _END + label + _DASHES
-        end = data.find(footer, label_end)
-        if end < 0:
-            return blocks
-        pos = end + len(footer)
-        if label not in CERT_LABELS:
-            continue
-        body = data[label_end + len(_DASHES) : end]
+    for start, body, end, stop in _certificate_spans(data):
         try:
-            der = binascii.a2b_base64(body)
+            der = binascii.a2b_base64(data[body:end])
         except (binascii.Error, ValueError):
             continue
         if der:
-            blocks.append((data[start:pos] + b"\n", der))
+            blocks.append((data[start:stop] + b"\n", der))
+    return blocks
 
 
 def pem_texts(data: bytes) -> list[bytes]:
-    """Each certificate block's PEM text exactly as ``pem_blocks`` gives it, not decoded.
+    """Each certificate block's PEM text as ``pem_blocks`` gives it, not decoded.
 
     For a bundle whose blocks are known to decode, with names known (certifi's, once its
     digest matched the build's): only the text is written, so no base64 is decoded at all.
     """
-    texts: list[bytes] = []
-    find = data.find
-    pos = 0
-    while True:
-        start = find(_BEGIN, pos)
-        if start < 0:
-            return texts
-        label_end = find(_DASHES, start + 11)  # len(_BEGIN)
-        if label_end < 0:
-            return texts
-        label = data[start + 11 : label_end]
-        footer = _END + label + _DASHES
-        end = find(footer, label_end)
-        if end < 0:
-            return texts
-        pos = end + len(footer)
-        if label in CERT_LABELS:
-            texts.append(data[start:pos] + b"\n")
+    return [data[start:stop] + b"\n" for start, _, _, stop in _certificate_spans(data)]
 
 
 def pem_bodies(data: bytes) -> list[bytes]:
