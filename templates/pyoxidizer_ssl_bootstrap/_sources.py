@@ -205,6 +205,16 @@ def hashed_dir(path: str, label: str, note: Note) -> int:
     return len(names)
 
 
+def _refusal(check: Callable[..., str | None], *args: object) -> str | None:
+    """What ``check(*args)`` refuses for, with an error it raises counted as a refusal."""
+    try:
+        return check(*args)
+    except OSError as exc:
+        return exc.strerror or exc.__class__.__name__
+    except (ValueError, NotImplementedError) as exc:  # no dir_fd: an OS we do not know
+        return str(exc) or exc.__class__.__name__
+
+
 def _entries_changeable(path: str, note: Note) -> bool:
     """True (and a trace line) when another user could change any XXXXXXXX.N entry of ``path``.
 
@@ -216,12 +226,7 @@ def _entries_changeable(path: str, note: Note) -> bool:
     """
     if not _platform.POSIX_OWNERS:
         return False
-    try:
-        why = _entry_open_to_others(path)
-    except OSError as exc:
-        why = exc.strerror or exc.__class__.__name__
-    except (ValueError, NotImplementedError) as exc:  # no dir_fd: an OS we do not know
-        why = str(exc) or exc.__class__.__name__
+    why = _refusal(_entry_open_to_others, path)
     if why:
         note(
             "sources.system.entry_changeable",
@@ -300,12 +305,7 @@ def hashed_copy(bundle: str, data: bytes, note: Note, real: str | None = None) -
         return None
     from . import _hashed_copy  # only on a host whose bundle has one
 
-    try:
-        reason = _hashed_copy.unlike(directory, data)
-    except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
-    except (ValueError, NotImplementedError) as exc:  # no dir_fd: an OS we do not know
-        reason = str(exc) or exc.__class__.__name__
+    reason = _refusal(_hashed_copy.unlike, directory, data)
     if reason:
         note(
             "sources.system.hashed_dir.refused",
