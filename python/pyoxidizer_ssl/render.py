@@ -79,13 +79,12 @@ def environment() -> jinja2.Environment:
 
 @dataclass(frozen=True)
 class CertifiData:
-    """The build environment's certifi bundle: version, SHA-256, each root's subject hash, and
+    """The build environment's certifi bundle: version, each root's subject hash, and its
     BLAKE2b-256 (what the runtime checks: the same digest keys the between-runs cache)."""
 
     version: str
-    sha256: str
     hashes: tuple[str, ...]
-    blake2b: str = ""
+    blake2b: str
 
 
 def certifi_data() -> CertifiData:
@@ -94,7 +93,6 @@ def certifi_data() -> CertifiData:
     hashes = tuple(x509.subject_hash(der) for _, der in x509.pem_blocks(data))
     return CertifiData(
         certifi.__version__,
-        hashlib.sha256(data).hexdigest(),
         hashes,
         hashlib.blake2b(data, digest_size=32).hexdigest(),  # = the runtime's _cache.digest
     )
@@ -156,7 +154,6 @@ def render_sources(
         "version": version,
         "extra_ca": tuple((ca.subject_hash, ca.pem) for ca in extra),
         "certifi_version": cdata.version,
-        "certifi_sha256": cdata.sha256,
         "certifi_blake2b": cdata.blake2b,
         "certifi_hashes": cdata.hashes,
     }

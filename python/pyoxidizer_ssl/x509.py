@@ -328,33 +328,6 @@ def name_hash(der: bytes, start: int, end: int) -> str:
     return format(int.from_bytes(digest[:4], "little"), "08x")
 
 
-def sha256_hex(data: bytes) -> str:
-    """Return SHA-256 of ``data`` in hex, without importing hashlib.
-
-    For certifi's whole bundle (~220 KB) at the first context: OpenSSL's digest through
-    ``_hashlib`` (~0.3 ms to import, ~0.1 ms to hash) beats CPython's own ``_sha256``/``_sha2``
-    (cheap to import, ~10x slower per byte) and hashlib, which loads every algorithm (~1 ms).
-    """
-    return _sha256_function()(data).hexdigest()  # type: ignore[no-any-return]
-
-
-def _sha256_function() -> Callable[[bytes], Any]:
-    try:
-        from _hashlib import openssl_sha256
-
-        return openssl_sha256
-    except ImportError:
-        pass
-    for name in ("_sha256", "_sha2"):  # _sha2 from 3.12
-        try:
-            return __import__(name).sha256  # type: ignore[no-any-return]
-        except ImportError:
-            pass
-    from hashlib import sha256
-
-    return sha256
-
-
 def subject_hash(der: bytes) -> str:
     """Return ``openssl x509 -subject_hash`` of a DER certificate; ValueError if malformed."""
     try:
