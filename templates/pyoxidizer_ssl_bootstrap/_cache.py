@@ -661,7 +661,9 @@ def _write_entry(cache_fd: int, name: str, files: list[tuple[str, bytes]]) -> No
         os.rename(tmp, name, src_dir_fd=cache_fd, dst_dir_fd=cache_fd)
         os.utime(fd, ns=(SENTINEL_NS, SENTINEL_NS))  # should the rename have touched it
     except BaseException:
-        _empty(fd)
+        from ._cleanup import empty  # only when something is removed: not at a hit
+
+        empty(fd)
         try:
             os.rmdir(tmp, dir_fd=cache_fd)
         except OSError:
@@ -695,21 +697,15 @@ def _remove(cache_fd: int, name: str) -> bool:
         if (mine.st_dev, mine.st_ino) != (info.st_dev, info.st_ino):
             return False
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while any process holds it
-        _empty(fd)
+        from ._cleanup import empty  # only when something is removed: not at a hit
+
+        empty(fd)
         os.rmdir(name, dir_fd=cache_fd)
         return True
     except OSError:
         return False
     finally:
         os.close(fd)
-
-
-def _empty(fd: int) -> None:
-    for file_name in os.listdir(fd):
-        try:
-            os.unlink(file_name, dir_fd=fd)
-        except OSError:
-            pass
 
 
 def _sweep(cache_fd: int, note: Note) -> None:
