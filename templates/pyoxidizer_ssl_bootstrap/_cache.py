@@ -25,19 +25,21 @@ and nothing an operator sets, can add a certificate to what a context looks into
 - A bundle file unchanged since a run hashed it is known by its identity (``identity``: the
   fstat taken as it was read, ctime included, and the boot id), which ``IDENTITIES`` maps to
   its entry's name: no BLAKE2b of the bundle at such a hit. Anything different: hashed again.
+  A bundle with no file of its own (certifi, in memory or in lib/) is found by a hint
+  (``source_hint``) and proven by comparing it with the copy its entry keeps (``SOURCE``).
 - On disk (``~/.cache``, ``$XDG_CACHE_HOME``) an entry is published at the second miss of its key
   only (``worth_publishing``): a run in a fresh container never pays for writing one.
 - An entry is published whole: built in a ``tmp-<random>`` sibling under an exclusive flock of
-  the cache directory, an INDEX (names, sizes and digests, ending with its own digest), its
-  mtime set to a fixed sentinel, then renamed into place (not fsynced: see ``_write_entry``). At
-  most ``MAX_ENTRIES`` are kept; the oldest published that no process holds go first.
+  the cache directory, an INDEX (names, sizes and digests, sealed by its length and CRC-32), its
+  mtime set to a fixed sentinel, then renamed into place (not fsynced). At most ``MAX_ENTRIES``
+  are kept; the oldest published that no process holds go first. That writing half is
+  ``_cache_publish``, loaded only when something is written: a hit unmarshals none of it.
 - A hit is checked without trusting names: the entry opened with O_NOFOLLOW|O_DIRECTORY and
   held by a shared flock (no eviction while we run), ours, 0700, the sentinel mtime (any entry
   added, removed or renamed inside since publication changes it), an INDEX that is whole, names
   our key and lists exactly the entry's files (after a reboot: each a regular file of ours of
-  the size written).
-  Contexts get ``/proc/self/fd/N``, so a rename or
-  a new entry under that name after the check changes nothing. File contents are not hashed
+  the size written). Contexts get ``/proc/self/fd/N``, so a rename or a new entry under that
+  name after the check changes nothing. File contents are not hashed
   again: only our own uid (or root) can write inside, and they are not whom this guards against.
 - No cache in a privileged exec (AT_SECURE), while the ids are temporarily changed, where
   directories have no descriptor path (not Linux) or owners mean nothing (Windows): then
@@ -63,9 +65,12 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
     Note = Callable[[str, str], None]
     Opened = Tuple[int, str, bool]  # the cache directory: descriptor, path, on disk
 
-FORMAT = "pyoxidizer-ssl cache 1"  # the INDEX's first line; part of every key
+FORMAT = "pyoxidizer-ssl cache 2"  # the INDEX's first line; part of every key (2: a CRC seal)
 DIR_NAME = "pyoxidizer-ssl"
 INDEX = "INDEX"
+# The bundle an entry was split from, kept where no file identity can name it (certifi): a
+# later run proves it holds the same bytes by comparing them, instead of hashing them.
+SOURCE = "SOURCE"
 MAX_ENTRIES = 8
 MAX_INDEX_BYTES = 1024 * 1024
 ENTRY_PREFIX = "e-"
@@ -153,6 +158,23 @@ def identity(
     return "".join(f"{len(part)}:{part}" for part in parts).encode("utf-8", "surrogateescape").hex()
 
 
+def source_hint(version: str, certifi: bool, extra: Iterable[tuple[str, str]], size: int) -> str:
+    """What names, in ``IDENTITIES``, the entry last split from a bundle known by no file of
+    its own (certifi, in memory or in lib/): its size, the key's other parts, and the
+    executable's identity (an updated binary may embed another certifi). A hint only, never a
+    proof: such a hit compares the bundle with the copy the entry keeps (``lookup``'s
+    ``source``), ~0.05 ms where hashing it costs ~0.5 ms and ``_blake2``'s import."""
+    try:
+        exe = os.stat("/proc/self/exe")
+        binary = f"{exe.st_dev} {exe.st_ino} {exe.st_size} {exe.st_mtime_ns} {exe.st_ctime_ns}"
+    except OSError:
+        binary = "unknown"
+    parts = [IDENTITIES_FORMAT, FORMAT, "source", version, "certifi" if certifi else "system"]
+    parts.extend([binary, str(size)])
+    parts.extend(f"{name} {pem}" for name, pem in extra)
+    return "".join(f"{len(part)}:{part}" for part in parts).encode("utf-8", "surrogateescape").hex()
+
+
 def known_key(cache: Opened, ident: str, note: Note) -> str | None:
     """The entry name remembered for ``ident`` (a hit with it reads and hashes no bundle), or
     None. IDENTITIES is read like an INDEX: opened without following a link in our own cache
@@ -163,41 +185,6 @@ def known_key(cache: Opened, ident: str, note: Note) -> str | None:
             note("cache.identity_known", "cache: every bundle unchanged since it was hashed")
             return name
     return None
-
-
-def remember_key(cache: Opened, ident: str, name: str, note: Note) -> None:
-    """Remember ``ident`` -> entry ``name`` (newest first, at most MAX_IDENTITIES), written
-    aside and renamed into place under the cache directory's lock; failures only traced."""
-    import fcntl
-
-    cache_fd = cache[0]
-    new = IDENTITIES + ".new"
-    try:
-        fcntl.flock(cache_fd, fcntl.LOCK_EX)
-        try:
-            lines = [f"{ident} {name}"]
-            lines.extend(
-                line for line in _read_identities(cache_fd, note) if line.partition(" ")[0] != ident
-            )
-            text = "\n".join([IDENTITIES_FORMAT, *lines[:MAX_IDENTITIES]]) + "\n"
-            try:
-                os.unlink(new, dir_fd=cache_fd)  # a killed writer's (we hold the lock)
-            except FileNotFoundError:
-                pass
-            out = os.open(new, _FILE_FLAGS, 0o600, dir_fd=cache_fd)
-            try:
-                view = memoryview(text.encode("ascii"))
-                while view:
-                    view = view[os.write(out, view) :]
-            finally:
-                os.close(out)
-            os.rename(new, IDENTITIES, src_dir_fd=cache_fd, dst_dir_fd=cache_fd)
-        finally:
-            fcntl.flock(cache_fd, fcntl.LOCK_UN)
-    except OSError as exc:
-        note("cache.identity_failed", f"cache: identities not written: {exc.strerror or exc}")
-        return
-    note("cache.identity_remembered", f"cache: bundles remembered by identity for {name}")
 
 
 def _read_identities(cache_fd: int, note: Note) -> list[str]:
@@ -403,13 +390,24 @@ def close(cache: Opened) -> None:
     os.close(cache[0])
 
 
-def lookup(cache: Opened, name: str, note: Note) -> Entry | None:
-    """The published entry ``name`` if it passes every check (traced: hit, miss, refused)."""
-    return _check_entry(cache[0], cache[1], name, note, quiet=False)
+def lookup(cache: Opened, name: str, note: Note, source: bytes | None = None) -> Entry | None:
+    """The published entry ``name`` if it passes every check (traced: hit, miss, refused).
+
+    ``source``: the bundle the entry must have been split from, compared byte for byte with the
+    copy it keeps (``SOURCE``): the proof that a bundle known by no file of its own (certifi,
+    found through ``source_hint``) is the one the entry holds. An entry of another bundle is
+    passed over (``cache.source_differs``), not refused: it is another content's, still good.
+    """
+    return _check_entry(cache[0], cache[1], name, note, quiet=False, source=source)
 
 
 def _check_entry(
-    cache_fd: int, cache_path: str, name: str, note: Note, quiet: bool
+    cache_fd: int,
+    cache_path: str,
+    name: str,
+    note: Note,
+    quiet: bool,
+    source: bytes | None = None,
 ) -> Entry | None:
     """The entry ``name`` of the cache open at ``cache_fd`` if it passes every check; a miss
     and a hit are traced unless ``quiet`` (publish's own looks), a refusal always."""
@@ -426,7 +424,14 @@ def _check_entry(
         return None
     try:
         fcntl.flock(fd, fcntl.LOCK_SH)  # held while we run: never evicted under us
-        files, why = _verify(fd, name)
+        files, why = _verify(fd, name, source)
+        if why == _OTHER_SOURCE:
+            note(
+                "cache.source_differs",
+                f"cache: entry {name} was split from another bundle than this one; hashing it",
+            )
+            os.close(fd)
+            return None
         if why is None:
             fd = _platform.move_high(fd)
         if why is None and fd < _platform.HIGH_FD:
@@ -452,8 +457,12 @@ def _check_entry(
     return None
 
 
-def _verify(fd: int, name: str) -> tuple[list[str], str | None]:
-    """(file names, None) if the entry open at ``fd`` is one we published whole, unchanged."""
+_OTHER_SOURCE = "split from another bundle"  # _verify's answer for a good entry not ours
+
+
+def _verify(fd: int, name: str, source: bytes | None = None) -> tuple[list[str], str | None]:
+    """(file names, None) if the entry open at ``fd`` is one we published whole, unchanged
+    (and, given ``source``, split from exactly those bytes: else ``_OTHER_SOURCE``)."""
     info = os.fstat(fd)
     why = _platform.open_to_others(info, _platform.MINE)
     if why:
@@ -462,24 +471,24 @@ def _verify(fd: int, name: str) -> tuple[list[str], str | None]:
         return [], f"mode {stat.S_IMODE(info.st_mode):o}, not 700"
     if info.st_mtime_ns != SENTINEL_NS:
         return [], "changed since it was published (its mtime is not the sentinel)"
-    index_fd = os.open(INDEX, _READ_FLAGS, dir_fd=fd)
-    try:
-        meta = os.fstat(index_fd)
-        if not stat.S_ISREG(meta.st_mode) or meta.st_size > MAX_INDEX_BYTES:
-            return [], "INDEX is not a small regular file"
-        why = _platform.open_to_others(meta, _platform.MINE)
-        if why:
-            return [], f"INDEX: {why}"
-        text = os.read(index_fd, meta.st_size + 1)
-    finally:
-        os.close(index_fd)
+    text, why = _read_own(fd, INDEX, MAX_INDEX_BYTES)
+    if why:
+        return [], f"INDEX: {why}"
     parsed = parse_index(text, name)
     if parsed is None:
         return [], "INDEX is truncated, altered or names another key"
-    boot, listed = parsed
+    boot, listed, kept = parsed
     files = [file for file, _ in listed]
-    if set(os.listdir(fd)) != set(files) | {INDEX}:
+    if set(os.listdir(fd)) != set(files) | ({INDEX, SOURCE} if kept else {INDEX}):
         return [], "its files are not those its INDEX lists"
+    if source is not None:
+        if kept != len(source):
+            return files, _OTHER_SOURCE
+        held, why = _read_own(fd, SOURCE, kept)
+        if why:
+            return [], f"{SOURCE}: {why}"
+        if held != source:
+            return files, _OTHER_SOURCE
     if boot == boot_id() and boot != "unknown":
         return files, None  # nothing was lost to a crash since it was written
     mine = os.geteuid()
@@ -490,39 +499,61 @@ def _verify(fd: int, name: str) -> tuple[list[str], str | None]:
     return files, None
 
 
-def render_index(name: str, files: list[tuple[str, bytes]], boot: str) -> bytes:
-    """INDEX: the format, the key, the boot it was written in, one 'file size digest' line per
-    file, and a line that ends it with the count and the digest of all before it (a truncated
-    INDEX has no such line)."""
-    lines = [FORMAT, name, "boot " + boot]
-    lines.extend(f"{file} {len(data)} {digest(data)}" for file, data in files)
-    body = ("\n".join(lines) + "\n").encode("ascii")
-    return body + f"end {len(files)} {digest(body)}\n".encode("ascii")
+def _read_own(fd: int, file: str, most: int) -> tuple[bytes, str | None]:
+    """(the bytes of ``file`` in the entry open at ``fd``, None), or (b"", why not): a regular
+    file of ours alone of at most ``most`` bytes, opened without following a link."""
+    file_fd = os.open(file, _READ_FLAGS, dir_fd=fd)
+    try:
+        meta = os.fstat(file_fd)
+        if not stat.S_ISREG(meta.st_mode) or meta.st_size > most:
+            return b"", f"not a regular file of at most {most} bytes"
+        why = _platform.open_to_others(meta, _platform.MINE)
+        if why:
+            return b"", why
+        return os.read(file_fd, meta.st_size + 1), None
+    finally:
+        os.close(file_fd)
 
 
-def parse_index(text: bytes, name: str) -> tuple[str, list[tuple[str, int]]] | None:
-    """(boot, [(file name, size)]) of an INDEX that is whole and names ``name``; else None."""
+def index_seal(body: bytes, count: int) -> bytes:
+    """The INDEX's last line: the count of files, the length and the CRC-32 of all before it.
+
+    What it guards against is a cut (a crash; a truncated copy) and a line lost or changed by
+    accident: the entry is ours alone, and what could write inside it (our own uid, root) is
+    not whom the cache guards against, so no cryptographic digest is needed (nor ``_blake2``'s
+    import at a hit). ``binascii`` is loaded already: ssl imports it (through base64).
+    """
+    import binascii
+
+    return f"end {count} {len(body)} {binascii.crc32(body):08x}\n".encode("ascii")
+
+
+def parse_index(text: bytes, name: str) -> tuple[str, list[tuple[str, int]], int] | None:
+    """(boot, [(file name, size)], SOURCE's size or 0) of an INDEX that is whole and names
+    ``name``; else None."""
     body, sep, last = text.rstrip(b"\n").rpartition(b"\n")
     if not sep:
         return None
     body += b"\n"
     try:
-        words = last.decode("ascii").split(" ")
         lines = body.decode("ascii").split("\n")[:-1]
     except UnicodeDecodeError:
         return None
-    if len(words) != 3 or words[0] != "end" or words[2] != digest(body):
+    rows = [line.split(" ") for line in lines[4:]]
+    if last + b"\n" != index_seal(body, len(rows)):
         return None
-    if len(lines) < 3 or lines[0] != FORMAT or lines[1] != name or lines[2][:5] != "boot ":
+    if len(lines) < 4 or lines[0] != FORMAT or lines[1] != name or lines[2][:5] != "boot ":
         return None
-    rows = [line.split(" ") for line in lines[3:]]
-    if any(len(parts) != 3 for parts in rows) or str(len(rows)) != words[1]:
+    kept = lines[3][7:]
+    if lines[3][:7] != "source " or not kept.isdigit() or not kept.isascii():
+        return None
+    if any(len(parts) != 3 for parts in rows):
         return None
     names = [parts[0] for parts in rows]
     sizes = [parts[1] for parts in rows]
     if rows and not (_all_file_names(names) and all(sizes) and "".join(sizes).isdigit()):
         return None
-    return lines[2][5:], list(zip(names, map(int, sizes)))
+    return lines[2][5:], list(zip(names, map(int, sizes))), int(kept)
 
 
 def _all_file_names(names: list[str]) -> bool:
@@ -570,178 +601,3 @@ def _is_file_name(name: str) -> bool:
         and suffix.isdigit()
         and suffix.isascii()
     )
-
-
-def worth_publishing(cache: Opened, name: str, note: Note) -> bool:
-    """In memory always; on disk only at the second miss of a key (a marker ``s-<key>`` left
-    by the first): writing ~120 files there costs 10-30 ms, which a run in a fresh container,
-    whose cache never sees a second run, would pay every time for nothing."""
-    cache_fd, _, on_disk = cache
-    if not on_disk or _exists(cache_fd, name):  # a refused entry of this key: used before
-        return True
-    marker = SEEN_PREFIX + name[len(ENTRY_PREFIX) :]
-    try:
-        info = os.stat(marker, dir_fd=cache_fd, follow_symlinks=False)
-    except FileNotFoundError:
-        try:
-            os.close(os.open(marker, _FILE_FLAGS, 0o600, dir_fd=cache_fd))
-        except OSError:
-            pass
-        note(
-            "cache.deferred",
-            f"cache: entry {name} missing on disk for the first time: remembered, published "
-            "at the next miss (a private directory now)",
-        )
-        return False
-    return stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid()
-
-
-def publish(cache: Opened, name: str, files: list[tuple[str, bytes]], note: Note) -> Entry | None:
-    """Publish ``files`` as entry ``name`` (or take the one another run published meanwhile);
-    evict beyond MAX_ENTRIES. None, traced, when it cannot be done: the caller falls back."""
-    import fcntl
-
-    cache_fd, cache_path, on_disk = cache
-    try:
-        fcntl.flock(cache_fd, fcntl.LOCK_EX)  # one publisher at a time; readers need no lock
-        try:
-            found = _check_entry(cache_fd, cache_path, name, note, quiet=True)
-            if found is not None:
-                return found
-            if _exists(cache_fd, name) and not _remove(cache_fd, name):
-                note(
-                    "cache.publish_failed", f"cache: entry {name} is refused and cannot be removed"
-                )
-                return None
-            _sweep(cache_fd, note)
-            _write_entry(cache_fd, name, files)
-            note(
-                "cache.published",
-                f"cache: published {os.path.join(cache_path, name)!r}: {len(files)} certificates"
-                + (" (on disk)" if on_disk else " (in memory)"),
-            )
-            entry = _check_entry(cache_fd, cache_path, name, note, quiet=True)
-            _evict(cache_fd, name, note)
-            return entry
-        finally:
-            fcntl.flock(cache_fd, fcntl.LOCK_UN)
-    except OSError as exc:
-        note("cache.publish_failed", f"cache: entry {name} not published: {exc.strerror or exc}")
-        return None
-
-
-def _write_entry(cache_fd: int, name: str, files: list[tuple[str, bytes]]) -> None:
-    """Write the entry aside, then rename it into place whole.
-
-    Not fsynced, even on disk: ~120 fsyncs cost 100-300 ms on a VM's ext4, 20-50 times the
-    split itself. A crash before writeback can leave files empty or short (ext4, btrfs): a hit
-    in a later boot than the INDEX's compares every size with it (~0.2 ms; in the same boot
-    nothing can have been lost) and refuses such an entry, which is then published again.
-    (XFS may keep the size and zero the data: such a certificate does not parse and is
-    missing, failing closed, until the entry is evicted or the bundle changes.)
-    """
-    tmp = TMP_PREFIX + os.urandom(8).hex()
-    os.mkdir(tmp, 0o700, dir_fd=cache_fd)
-    fd = os.open(tmp, _DIR_FLAGS, dir_fd=cache_fd)
-    try:
-        written = []
-        for file_name, data in [*files, (INDEX, render_index(name, files, boot_id()))]:
-            out = os.open(file_name, _FILE_FLAGS, 0o600, dir_fd=fd)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(out, view) :]
-                written.append(out)
-            except BaseException:
-                os.close(out)
-                raise
-        for out in written:
-            os.close(out)
-        os.utime(fd, ns=(SENTINEL_NS, SENTINEL_NS))
-        os.rename(tmp, name, src_dir_fd=cache_fd, dst_dir_fd=cache_fd)
-        os.utime(fd, ns=(SENTINEL_NS, SENTINEL_NS))  # should the rename have touched it
-    except BaseException:
-        from ._cleanup import empty  # only when something is removed: not at a hit
-
-        empty(fd)
-        try:
-            os.rmdir(tmp, dir_fd=cache_fd)
-        except OSError:
-            pass
-        raise
-    finally:
-        os.close(fd)
-
-
-def _exists(cache_fd: int, name: str) -> bool:
-    try:
-        os.stat(name, dir_fd=cache_fd, follow_symlinks=False)
-    except FileNotFoundError:
-        return False
-    return True
-
-
-def _remove(cache_fd: int, name: str) -> bool:
-    """Remove entry or leftover ``name`` unless a process holds it; only ours, only its files."""
-    import fcntl
-
-    try:
-        info = os.stat(name, dir_fd=cache_fd, follow_symlinks=False)
-        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
-            return False  # ours whatever its mode (a chmod of ours is no reason to keep it)
-        fd = os.open(name, _DIR_FLAGS, dir_fd=cache_fd)
-    except OSError:
-        return False
-    try:
-        mine = os.fstat(fd)
-        if (mine.st_dev, mine.st_ino) != (info.st_dev, info.st_ino):
-            return False
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while any process holds it
-        from ._cleanup import empty  # only when something is removed: not at a hit
-
-        empty(fd)
-        os.rmdir(name, dir_fd=cache_fd)
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-
-
-def _sweep(cache_fd: int, note: Note) -> None:
-    """Remove tmp- leftovers of killed publishers (we hold the lock: none is in progress)."""
-    for item in os.listdir(cache_fd):
-        if item.startswith(TMP_PREFIX) and _remove(cache_fd, item):
-            note("cache.stale_removed", f"cache: removed {item!r}, left by a killed run")
-
-
-def _evict(cache_fd: int, keep: str, note: Note) -> None:
-    """Keep at most MAX_ENTRIES: the oldest published (ctime: set at publication, never after)
-    that no process holds are removed."""
-    entries = []
-    markers = []
-    for item in os.listdir(cache_fd):
-        if item.startswith(SEEN_PREFIX):
-            try:
-                info = os.stat(item, dir_fd=cache_fd, follow_symlinks=False)
-            except OSError:
-                continue
-            markers.append((info.st_ctime_ns, item))
-        if item.startswith(ENTRY_PREFIX) and item != keep:
-            try:
-                info = os.stat(item, dir_fd=cache_fd, follow_symlinks=False)
-            except OSError:
-                continue
-            entries.append((info.st_ctime_ns, item))
-    markers.sort()
-    done = SEEN_PREFIX + keep[len(ENTRY_PREFIX) :]
-    for index, (_, item) in enumerate(markers):
-        if item == done or index < len(markers) - MAX_ENTRIES:
-            try:
-                os.unlink(item, dir_fd=cache_fd)
-            except OSError:
-                pass
-    entries.sort()
-    for _, item in entries[: max(0, len(entries) + 1 - MAX_ENTRIES)]:
-        if _remove(cache_fd, item):
-            note("cache.evicted", f"cache: evicted {item} (at most {MAX_ENTRIES} kept)")

@@ -141,9 +141,10 @@ def _lookup(
     when the bundles were hashed.
 
     Bundles whose files are unchanged since a run hashed them (``_cache.identity``: the fstat
-    taken when they were read) name their entry without being hashed again; anything else,
-    or an entry since gone, takes the digests. A key found by hashing is remembered by the
-    files' identity for the next run."""
+    taken when they were read) name their entry without being hashed again; a bundle with no
+    file (certifi) names it by a hint (``_cache.source_hint``) and is then compared with the
+    copy the entry keeps; anything else, or an entry since gone or of other bytes, takes the
+    digests. A key found by hashing is remembered for the next run."""
     import time
 
     from . import _cache, _data
@@ -156,11 +157,14 @@ def _lookup(
         _data.EXTRA_CA,
         time.time_ns(),
     )
+    source = _unnamed(split)
+    if ident is None and source is not None:
+        ident = _cache.source_hint(_data.VERSION, decision.certifi, _data.EXTRA_CA, len(source))
     known = None
     if ident is not None:
         known = _cache.known_key(cache, ident, note)
         if known is not None:
-            hit = _cache.lookup(cache, known, note)
+            hit = _cache.lookup(cache, known, note, source)
             if hit is not None:
                 return hit, known, ident
     digests.update((id(data), _cache.digest(data)) for _, data in split)
@@ -171,8 +175,18 @@ def _lookup(
         return None, name, ident
     hit = _cache.lookup(cache, name, note)
     if hit is not None and ident is not None:
-        _cache.remember_key(cache, ident, name, note)
+        from . import _cache_publish
+
+        _cache_publish.remember_key(cache, ident, name, note)
     return hit, name, ident
+
+
+def _unnamed(split: list[tuple[str | None, bytes]]) -> bytes | None:
+    """The bundle split when it is one known by no file of its own (certifi), else None: its
+    entry keeps a copy (``SOURCE``), by which a later run knows it without hashing it."""
+    if len(split) == 1 and split[0][0] is None:
+        return split[0][1]
+    return None
 
 
 def _build(
@@ -206,13 +220,15 @@ def _build(
         if any(data is not None for _, data in whole):
             note("cache.skipped", "cache: a bundle is loaded whole (unparsable): not cached")
         else:
-            from . import _cache
+            from . import _cache_publish
 
+            split = [(path, data) for path, data in decision.files if data is not None]
             try:
-                if _cache.worth_publishing(cache, name, note):
-                    private = _cache.publish(cache, name, files, note)
+                if _cache_publish.worth_publishing(cache, name, note):
+                    source = _unnamed(split) or b""
+                    private = _cache_publish.publish(cache, name, files, note, source)
                     if private is not None and ident is not None:
-                        _cache.remember_key(cache, ident, name, note)
+                        _cache_publish.remember_key(cache, ident, name, note)
             except Exception as exc:  # never the reason a context fails: today's path
                 note("cache.failed", f"cache: publishing failed ({exc!r}); a private directory")
     if private is None and files:

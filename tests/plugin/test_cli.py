@@ -38,6 +38,7 @@ def test_render_default_out(tmp_path):
     assert sorted(p.name for p in package.iterdir()) == [
         "__init__.py",
         "_cache.py",
+        "_cache_publish.py",
         "_cleanup.py",
         "_data.py",
         "_export.py",

@@ -97,13 +97,13 @@ def forge(entry):
     # The evil CA added to an entry as a perfect forgery would: named by its hash, the INDEX
     # rewritten to list it, the sentinel mtime put back.
     sys.path.insert(0, BOOT)
-    from pyoxidizer_ssl_bootstrap import _cache
+    from pyoxidizer_ssl_bootstrap import _cache, _cache_publish
     names = [n for n in os.listdir(entry) if n != "INDEX"] + [EVIL_HASH + ".9"]
     with open(os.path.join(entry, EVIL_HASH + ".9"), "w") as f:
         f.write(EVIL_PEM)
     files = [(n, open(os.path.join(entry, n), "rb").read()) for n in sorted(names)]
     with open(os.path.join(entry, "INDEX"), "wb") as f:
-        f.write(_cache.render_index(os.path.basename(entry), files, _cache.boot_id()))
+        f.write(_cache_publish.render_index(os.path.basename(entry), files, _cache.boot_id()))
     os.utime(entry, ns=(_cache.SENTINEL_NS, _cache.SENTINEL_NS))
 """
 

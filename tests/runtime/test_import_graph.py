@@ -26,7 +26,7 @@ LAYERS = (
     ("settings and platform", ("_x509", "_platform", "_data")),
     ("sources", ("_hashed_copy", "_sources")),  # a distro's hashed copy; every source
     # the private directory; the between-runs cache of the hashed directory
-    ("the private directory", ("_cleanup", "_private_dir", "_cache")),
+    ("the private directory", ("_cleanup", "_private_dir", "_cache", "_cache_publish")),
     ("decision to plan", ("_plan", "_export")),  # what contexts load; export to children
     ("patches", ("_grpc", "_patches")),  # handed the functions they need, typed on no State
     # the decision cache; Report; what the shim loads only when needed (multiprocessing's
@@ -216,6 +216,8 @@ def test_a_cache_hit_loads_no_private_directory(render_bootstrap, home, tmp_path
             assert "_cache" in loaded and "_private_dir" not in loaded
             assert "_cleanup" not in loaded
         assert "_x509" in runs[0] and "_x509" not in runs[1]
+        # The writing half loads to publish, not to use what was published (#20.4).
+        assert "_cache_publish" in runs[0] and "_cache_publish" not in runs[1]
     finally:
         shutil.rmtree(runtime, ignore_errors=True)
 

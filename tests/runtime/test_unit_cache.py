@@ -49,11 +49,18 @@ def cache(runtime, monkeypatch, safe_dir):
     return _cache
 
 
+def publishing():
+    """``_cache_publish``: the cache's writing half (a hit never loads it)."""
+    from pyoxidizer_ssl_bootstrap import _cache_publish
+
+    return _cache_publish
+
+
 def _publish(cache, trace, name="e-" + "1" * 40, files=FILES):
     opened = cache.open_cache(trace)
     assert opened is not None, trace.step_keys()
     try:
-        return cache.publish(opened, name, files, trace)
+        return publishing().publish(opened, name, files, trace)
     finally:
         cache.close(opened)
 
@@ -90,8 +97,8 @@ def test_digest_is_blake2b_256_as_render_computes_certifi_s(cache):
 
 def test_index_round_trip_and_every_damage_refused(cache):
     name = "e-" + "2" * 40
-    text = cache.render_index(name, FILES, "b00t")
-    assert cache.parse_index(text, name) == ("b00t", [(n, len(data)) for n, data in FILES])
+    text = publishing().render_index(name, FILES, "b00t")
+    assert cache.parse_index(text, name) == ("b00t", [(n, len(data)) for n, data in FILES], 0)
     assert cache.parse_index(text, "e-" + "3" * 40) is None  # renamed to another key
     assert cache.parse_index(text[:-10], name) is None  # truncated
     assert cache.parse_index(text[: text.index(b"\nend")] + b"\n", name) is None  # no end line
@@ -101,6 +108,40 @@ def test_index_round_trip_and_every_damage_refused(cache):
     assert cache.parse_index(forged, name) is None
     forged = text.replace(b"0d2a4c1e.1 7 ", b"0d2a4c1e.1 -7 ")
     assert cache.parse_index(forged, name) is None
+    assert cache.parse_index(b"\n".join(lines[:5] + lines[6:]), name) is None  # a file's line
+    assert cache.parse_index(text.replace(b"0d2a4c1e.1 7 ", b"0d2a4c1e.1 8 "), name) is None
+    body = text[: text.index(b"end ")]
+    resealed = body.replace(b"source 0", b"source 9") + cache.index_seal(body, 3)
+    assert cache.parse_index(resealed, name) is None  # the seal covers every byte before it
+    resealed = body.replace(b"source 0", b"source x")
+    assert cache.parse_index(resealed + cache.index_seal(resealed, 3), name) is None
+
+
+def test_an_index_of_the_first_format_is_refused(cache):
+    """Format 2 seals the INDEX with a CRC-32 instead of a BLAKE2b digest and says whether the
+    entry keeps its bundle: an entry of format 1 (a BLAKE2b seal, no source line) is refused,
+    and no key of format 2 can name one (FORMAT is part of every key)."""
+    import hashlib
+
+    name = "e-" + "2" * 40
+    lines = ["pyoxidizer-ssl cache 1", name, "boot b00t"]
+    lines += [f"{n} {len(d)} {hashlib.blake2b(d, digest_size=32).hexdigest()}" for n, d in FILES]
+    body = ("\n".join(lines) + "\n").encode("ascii")
+    old = body + f"end 3 {hashlib.blake2b(body, digest_size=32).hexdigest()}\n".encode("ascii")
+    assert cache.parse_index(old, name) is None
+    assert cache.FORMAT == "pyoxidizer-ssl cache 2"
+    assert cache.key("1.0", ["a" * 64], False, []) != _format_1_key("1.0", ["a" * 64])
+
+
+def _format_1_key(version, bundles):
+    """The key format 1 gave (``_cache.key`` with the old FORMAT)."""
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=20, person=b"pyoxidizer-ssl")
+    for part in ["pyoxidizer-ssl cache 1", version, "system", *bundles]:
+        raw = part.encode("utf-8")
+        h.update(len(raw).to_bytes(8, "little") + raw)
+    return "e-" + h.hexdigest()
 
 
 def test_publish_then_hit_through_the_descriptor(cache, trace, safe_dir):
@@ -155,13 +196,15 @@ def test_a_changed_entry_is_refused_then_republished(cache, trace, safe_dir, dam
         real.chmod(0o750)
     elif damage == "empty_file":  # INDEX from an earlier boot: sizes are then checked
         (real / "5f0b62ea.0").write_bytes(b"")
-        (real / "INDEX").write_bytes(cache.render_index(real.name, FILES, "earlier-boot"))
+        (real / "INDEX").write_bytes(publishing().render_index(real.name, FILES, "earlier-boot"))
     elif damage == "file_to_link":
-        (real / "INDEX").write_bytes(cache.render_index(real.name, FILES, "earlier-boot"))
+        (real / "INDEX").write_bytes(publishing().render_index(real.name, FILES, "earlier-boot"))
         (real / "5f0b62ea.0").unlink()
         (real / "5f0b62ea.0").symlink_to(real / "0d2a4c1e.1")
     elif damage == "index_other_key":
-        (real / "INDEX").write_bytes(cache.render_index("e-" + "9" * 40, FILES, cache.boot_id()))
+        (real / "INDEX").write_bytes(
+            publishing().render_index("e-" + "9" * 40, FILES, cache.boot_id())
+        )
     if damage != "touch":
         os.utime(
             real, ns=(cache.SENTINEL_NS, cache.SENTINEL_NS)
@@ -276,7 +319,7 @@ def test_sizes_are_checked_only_after_a_reboot(cache, trace, safe_dir):
     (real / "5f0b62ea.0").write_bytes(b"thi")  # not a crash: same boot, size not looked at
     os.utime(real, ns=(cache.SENTINEL_NS, cache.SENTINEL_NS))
     assert _lookup(cache, trace) is not None
-    (real / "INDEX").write_bytes(cache.render_index(real.name, FILES, "earlier-boot"))
+    (real / "INDEX").write_bytes(publishing().render_index(real.name, FILES, "earlier-boot"))
     os.utime(real, ns=(cache.SENTINEL_NS, cache.SENTINEL_NS))
     assert _lookup(cache, trace) is None
     assert "of 6 bytes written" in trace.step("cache.entry_refused")
@@ -606,7 +649,7 @@ def test_index_names_are_checked_each_as_is_file_name_says(cache, names):
     assert cache._all_file_names(names) == expected
     entry = "e-" + "4" * 40
     files = [(n, b"x") for n in names]
-    text = cache.render_index(entry, files, "b00t")
+    text = publishing().render_index(entry, files, "b00t")
     parsed = cache.parse_index(text, entry)
     assert (parsed is not None) == expected
 
