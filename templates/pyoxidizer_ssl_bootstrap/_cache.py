@@ -164,10 +164,12 @@ def source_hint(version: str, certifi: bool, extra: Iterable[tuple[str, str]], s
     executable's identity (an updated binary may embed another certifi). A hint only, never a
     proof: such a hit compares the bundle with the copy the entry keeps (``lookup``'s
     ``source``), ~0.05 ms where hashing it costs ~0.5 ms and ``_blake2``'s import."""
-    try:
-        exe = os.stat("/proc/self/exe")
+    import sys
+
+    try:  # by name, a hint as any: valgrind's /proc/self/exe would be valgrind itself
+        exe = os.stat(sys.executable)
         binary = f"{exe.st_dev} {exe.st_ino} {exe.st_size} {exe.st_mtime_ns} {exe.st_ctime_ns}"
-    except OSError:
+    except (OSError, TypeError, ValueError):
         binary = "unknown"
     parts = [IDENTITIES_FORMAT, FORMAT, "source", version, "certifi" if certifi else "system"]
     parts.extend([binary, str(size)])

@@ -223,6 +223,7 @@ def test_the_hash_name_test_is_x509s(sources, name):
         b"-----BEGIN TRUSTED CERTIFICATE-----\n-----BEGIN X509 CERTIFICATE-----\n",
         b"-----BEGIN PRIVATE KEY-----\n-----BEGIN CERTIFICATE REQUEST-----\n",
         b"-----BEGIN NEW CERTIFICATE-----\n-----BEGIN CERTIFICATE----\n",
+        b"-----BEGIN CERTIFICATE-----\n-----BEGIN TRUSTED CERTIFICATE-----\n",  # 2 passes: 3
     ],
 )
 def test_the_marker_count_is_x509s(sources, text, ca_pem_bytes):
