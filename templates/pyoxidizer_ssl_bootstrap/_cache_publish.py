@@ -122,7 +122,8 @@ def publish(
     try:
         fcntl.flock(cache_fd, fcntl.LOCK_EX)  # one publisher at a time; readers need no lock
         try:
-            found = _check_entry(cache_fd, cache_path, name, note, quiet=True)
+            # Given a source, an entry of this key whose kept copy differs is replaced.
+            found = _check_entry(cache_fd, cache_path, name, note, True, source or None)
             if found is not None:
                 return found
             if _exists(cache_fd, name) and not _remove(cache_fd, name):

@@ -419,13 +419,91 @@ def _later(monkeypatch, seconds=10):
 
 
 def _no_digest(cache, monkeypatch):
-    def refuse(data: bytes) -> str:
-        if len(data) > 4096:  # an INDEX's digest is checked still; a bundle must not be hashed
-            raise AssertionError("the bundle was hashed")
-        return real(data)
+    """A hit that knows its entry hashes nothing: no bundle, and no INDEX (a CRC-32 seals it)."""
 
-    real = cache.digest
+    def refuse(data: bytes) -> str:
+        raise AssertionError(f"{len(data)} bytes were hashed")
+
     monkeypatch.setattr(cache, "digest", refuse)
+
+
+@pytest.fixture
+def certifi_decision(decision):
+    """A decision of certifi's kind: a bundle with no file of its own (in memory, or lib/)."""
+    from pyoxidizer_ssl_bootstrap import _sources
+
+    data = decision.files[0][1]
+    return lambda data=data: _sources.Decision("certifi", "certifi", [(None, data)], certifi=True)
+
+
+def test_certifi_is_known_by_the_copy_its_entry_keeps_not_hashed(
+    cache, trace, certifi_decision, monkeypatch
+):
+    """certifi has no file identity: its entry keeps the bundle (SOURCE) and IDENTITIES a hint
+    (size, the executable); the next run compares the bundle with that copy (no BLAKE2b, no
+    _blake2) and uses the entry."""
+    from pyoxidizer_ssl_bootstrap import _plan
+
+    first = _plan.build(certifi_decision(), trace)
+    assert isinstance(first.private, cache.Entry) and first.count == 3
+    assert {"cache.published", "cache.identity_remembered"} <= set(trace.step_keys())
+    data = certifi_decision().files[0][1]
+    kept = Path(first.private.real_path, "SOURCE")
+    assert kept.read_bytes() == data and stat.S_IMODE(kept.stat().st_mode) == 0o600
+    _no_digest(cache, monkeypatch)
+    again = trace.__class__()
+    second = _plan.build(certifi_decision(), again)
+    assert isinstance(second.private, cache.Entry) and second.count == 3
+    assert {"cache.identity_known", "cache.hit"} <= set(again.step_keys())
+    assert second.private.real_path == first.private.real_path
+
+
+@pytest.mark.parametrize("change", ["same_size", "longer", "shorter"])
+def test_a_certifi_of_other_bytes_is_hashed_not_taken_for_the_kept_one(
+    cache, trace, certifi_decision, change
+):
+    """The hint names the entry of the certifi seen last; a certifi of other bytes (another
+    build; here a root's signature byte changed, keeping the size) does not match its copy:
+    hashed, and an entry of its own published; the other entry is left as it is."""
+    from pyoxidizer_ssl_bootstrap import _plan
+
+    first = _plan.build(certifi_decision(), trace)
+    data = certifi_decision().files[0][1]
+    if change == "same_size":
+        at = data.rindex(b"-----END CERTIFICATE-----") - 10
+        other = data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :]
+        assert len(other) == len(data) and other != data
+    else:
+        other = data + b"# a comment\n" if change == "longer" else data[:-1]
+    again = trace.__class__()
+    second = _plan.build(certifi_decision(other), again)
+    assert "cache.source_differs" in again.step_keys() or change != "same_size"
+    assert "cache.hit" not in again.step_keys() and "cache.published" in again.step_keys()
+    assert isinstance(second.private, cache.Entry)
+    assert second.private.real_path != first.private.real_path
+    assert Path(second.private.real_path, "SOURCE").read_bytes() == other
+    assert Path(first.private.real_path, "SOURCE").read_bytes() == data
+
+
+def test_a_kept_copy_changed_inside_its_entry_is_never_a_hit(cache, trace, certifi_decision):
+    """SOURCE rewritten in place, the sentinel mtime put back (only our own uid could): the
+    next run's certifi no longer matches it, so it is hashed; its key names this very entry,
+    which is then refused and published again, with the right copy."""
+    from pyoxidizer_ssl_bootstrap import _plan
+
+    first = _plan.build(certifi_decision(), trace)
+    real = Path(first.private.real_path)
+    data = certifi_decision().files[0][1]
+    (real / "SOURCE").write_bytes(bytes(len(data)))
+    os.utime(real, ns=(cache.SENTINEL_NS, cache.SENTINEL_NS))
+    os.close(first.private.fd)  # that run has ended: nothing holds its entry (else kept)
+    again = trace.__class__()
+    second = _plan.build(certifi_decision(), again)
+    keys = again.step_keys()
+    assert "cache.source_differs" in keys and "cache.published" in keys, keys
+    assert "cache.hit" not in keys
+    assert isinstance(second.private, cache.Entry)
+    assert Path(second.private.real_path, "SOURCE").read_bytes() == data
 
 
 def test_an_unchanged_bundle_is_not_hashed_again(cache, trace, bundle_file, monkeypatch):
