@@ -36,15 +36,8 @@ _CERT_MARKERS = (
 
 
 def count_certificate_markers(data: bytes) -> int:
-    """How many certificate blocks a PEM text claims to hold, as ``_x509`` counts them.
-
-    Two passes over a bundle where it has only plain CERTIFICATE blocks (every distro's and
-    certifi's), instead of one per label: each block of another label has a BEGIN of its own.
-    """
-    plain = data.count(_CERT_MARKERS[0])
-    if data.count(b"-----BEGIN ") == plain:
-        return plain
-    return plain + data.count(_CERT_MARKERS[1]) + data.count(_CERT_MARKERS[2])
+    """How many certificate blocks a PEM text claims to hold, as ``_x509`` counts them."""
+    return sum(data.count(marker) for marker in _CERT_MARKERS)
 
 
 def is_hash_name(name: str) -> bool:
