@@ -7,13 +7,16 @@ verdict is kept in the per-user cache directory of ``_cache`` (the same rules: o
 nothing above it another user can write; none in a privileged exec or while the ids are
 changed), as one small file of ours, ``HASHED``, written aside and renamed into place under the
 cache's lock. A later run uses it only while everything the check read is as it was then: the
-``lstat`` of the directory, of every entry in it (the links and the files they name) and of the
-bundle, each with its mode, inode, device, links, owner, group, size, mtime and ctime; and the
-boot, our uid and this bootstrap's version. No write, rename, chmod, chown, link or unlink of
-any of them keeps its ctime, which no user can set (only the clock, root's); a verdict whose
-inputs changed less than ``RACY_NS`` before it was taken (a change in the same clock tick can
-keep a ctime) is not kept. Anything different: the whole check runs, as at every run before.
-Only a faithful verdict is kept: a refusal is checked again at every run.
+``lstat`` of the directory, of each XXXXXXXX.N entry and of each file a link names (as the
+check itself took them, each before what it covers was read) and of the bundle (the file whose
+bytes were checked), each with its mode, inode, device, links, owner, group, size, mtime and
+ctime; and the boot, our uid and this bootstrap's version. A later run ``lstat``s the same
+names, about 240 calls for 118 roots, where the check opens and reads each. No write, rename,
+chmod, chown, link or unlink of any of them keeps its ctime (an entry added or removed moves
+the directory's), which no user can set (only the clock, root's); a verdict whose inputs
+changed less than ``RACY_NS`` before it was taken (a change in the same clock tick can keep a
+ctime) is not kept. Anything different: the whole check runs, as at every run before. Only a
+faithful verdict is kept: a refusal is checked again at every run.
 """
 
 from __future__ import annotations
@@ -26,16 +29,11 @@ from . import _platform
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
-    from typing import Callable, List, Tuple
+    from typing import Callable
 
     from . import _cache
 
     Note = Callable[[str, str], None]
-    # an lstat's mode, inode, device, links, owner, group and size; its mtime; its ctime
-    Fields = Tuple[Tuple[int, ...], int, int]
-    # the directory's entries; all a verdict depends on, as text; the fields of each entry,
-    # then of the directory, then of the bundle
-    State = Tuple[List[str], str, List[Fields]]
 
 # The verdicts kept between runs: a file of ours in the cache directory, one line per directory.
 VERDICTS = "HASHED"
@@ -79,10 +77,12 @@ def check(directory: str, bundle: str, data: bytes, note: Note) -> str | None:
         _cache.close(cache)
 
 
-def _unlike(directory: str, data: bytes) -> str | None:
+def _unlike(
+    directory: str, data: bytes, seen: dict[str, os.stat_result] | None = None
+) -> str | None:
     from . import _hashed_copy  # the whole check: not at a hit
 
-    return _hashed_copy.unlike(directory, data)
+    return _hashed_copy.unlike(directory, data, seen)
 
 
 def _shared_refused() -> bool:
@@ -107,7 +107,7 @@ def _check(
             now = _state(directory, names, bundle)
         except (OSError, ValueError):
             break  # an entry gone, a directory replaced: the whole check says what
-        if now[1] == kept:
+        if now == kept:
             note(
                 "sources.system.hashed_dir.verdict_known",
                 f"system: hashed directory {directory!r}: unchanged since a run found it a "
@@ -115,78 +115,83 @@ def _check(
             )
             return None
         break
-    before = _state(directory, None, bundle)  # before the reads: a later change moves a ctime
-    reason = _unlike(directory, data)
+    seen: dict[str, os.stat_result] = {}  # each lstat taken before what it covers was read
+    reason = _unlike(directory, data, seen)
     if reason is None:
-        _remember(cache, directory, before, bundle, data, note)
+        _remember(cache, directory, seen, bundle, data, note)
     return reason
 
 
-def _state(directory: str, names: list[str] | None, bundle: str) -> State:
-    """What a verdict on ``directory`` depends on, as text: the lstat of the directory, of
-    each of its entries (``names``; None: as listed now) and of the bundle, with the boot, our
-    uid and this bootstrap's version; and the newest mtime or ctime among them."""
-    from . import _cache, _data
-
+def _state(directory: str, names: list[str], bundle: str) -> str:
+    """What a verdict on ``directory`` depends on now, as text (``_text``): the lstat of each of
+    ``names`` in it, of the directory and of the bundle."""
     fd = os.open(directory, _DIR_FLAGS)
     try:
-        own = os.fstat(fd)  # before the listing: an entry added after moves its ctime
-        if names is None:
-            names = sorted(os.listdir(fd))
+        own = os.fstat(fd)
         infos = [os.stat(name, dir_fd=fd, follow_symlinks=False) for name in names]
     finally:
         os.close(fd)
     infos.append(own)
     infos.append(os.stat(bundle, follow_symlinks=False))
-    fields = [_fields(info) for info in infos]
+    return _text(directory, bundle, infos)
+
+
+def _text(directory: str, bundle: str, infos: list[os.stat_result]) -> str:
+    """The (l)stats ``infos`` (each entry's, then the directory's, then the bundle's) with the
+    boot, our uid and this bootstrap's version, as text: equal text, equal inputs."""
+    from . import _cache, _data
+
+    fields = [(info[:7], info.st_mtime_ns, info.st_ctime_ns) for info in infos]
     head = (VERDICTS_FORMAT, _data.VERSION, _cache.boot_id(), os.geteuid(), directory, bundle)
     # marshal's version 2 (no references: the same values always give the same bytes) is
-    # ~5x cheaper than repr for these ~240 tuples, and needs no import (importlib's own)
-    return (names, marshal.dumps((head, fields), 2).hex(), fields)
-
-
-def _fields(info: os.stat_result) -> Fields:
-    """What of an (l)stat says the file is the one it was: mode, inode, device, links, owner,
-    group, size (the structseq's first seven), and mtime and ctime to the nanosecond."""
-    return (info[:7], info.st_mtime_ns, info.st_ctime_ns)
+    # ~5x cheaper than repr for these ~240 tuples, and needs no import (importlib's own).
+    # (l)stat's first seven: mode, inode, device, links, owner, group, size.
+    return marshal.dumps((head, fields), 2).hex()
 
 
 def _remember(
-    cache: _cache.Opened, directory: str, state: State, bundle: str, data: bytes, note: Note
+    cache: _cache.Opened,
+    directory: str,
+    seen: dict[str, os.stat_result],
+    bundle: str,
+    data: bytes,
+    note: Note,
 ) -> None:
-    """Keep the faithful verdict taken with ``state`` (the ``lstat``s made before the check
-    read anything), unless a change came too close to it or the bundle read is not the file
-    whose identity it holds; written aside and renamed into place under the cache's lock."""
+    """Keep the faithful verdict on ``directory`` whose inputs ``unlike`` saw (``seen``: each
+    lstat taken before what it covers was read), unless one changed too close to it, a link
+    names its file through another, or the bundle is no longer the file read (its bytes are
+    read again through a descriptor, whose fstat is what is kept); written aside and renamed
+    into place under the cache's lock."""
     import fcntl
     import time
 
     from . import _cache
 
-    names, text, fields = state
-    newest = max(max(mtime, ctime) for _, mtime, ctime in fields)
-    if time.time_ns() - newest < RACY_NS or _cache.boot_id() == "unknown":
-        note(
-            "sources.system.hashed_dir.verdict_not_kept",
-            f"system: hashed directory {directory!r}: changed moments ago (or no boot id); "
-            "verdict not kept",
-        )
-        return
+    why = None if seen else "a link names its file through another link"
     try:
-        fd = os.open(bundle, _READ_FLAGS)  # the bytes checked: the file whose lstat is kept
+        fd = os.open(bundle, _READ_FLAGS)  # the bytes checked: the file whose fstat is kept
         try:
             info = os.fstat(fd)
-            same = _fields(info) == fields[-1] and _read(fd, info.st_size + 1) == data
+            if not why and _read(fd, info.st_size + 1) != data:
+                why = f"{bundle!r} changed after it was read"
         finally:
             os.close(fd)
-    except OSError:
-        same = False
-    if not same:
+    except OSError as exc:
+        why = why or f"{bundle!r}: {exc.strerror or exc}"
+    names = sorted(name for name in seen if name)
+    infos = [seen[name] for name in names]
+    if not why:
+        infos += [seen[""], info]
+        newest = max(max(each.st_mtime_ns, each.st_ctime_ns) for each in infos)
+        if time.time_ns() - newest < RACY_NS or _cache.boot_id() == "unknown":
+            why = "changed moments ago (or no boot id)"
+    if why:
         note(
             "sources.system.hashed_dir.verdict_not_kept",
-            f"system: hashed directory {directory!r}: {bundle!r} changed while it was read; "
-            "verdict not kept",
+            f"system: hashed directory {directory!r}: {why}; verdict not kept",
         )
         return
+    text = _text(directory, bundle, infos)
     tag = directory.encode("utf-8", "surrogateescape").hex()
     listed = "\0".join(names).encode("utf-8", "surrogateescape").hex()
     cache_fd = cache[0]
