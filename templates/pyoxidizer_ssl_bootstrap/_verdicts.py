@@ -70,6 +70,11 @@ def check(directory: str, bundle: str, data: bytes, note: Note) -> str | None:
         return _unlike(directory, data)
     cache = _cache.open_cache(note, _shared_refused())
     if cache is None:
+        note(
+            "sources.system.hashed_dir.verdict_unavailable",
+            f"system: hashed directory {directory!r}: no verdict kept between runs: no usable "
+            "cache directory",
+        )
         return _unlike(directory, data)
     try:
         return _check(cache, directory, bundle, data, note)

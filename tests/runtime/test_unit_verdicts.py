@@ -207,3 +207,12 @@ def test_a_link_through_another_link_keeps_no_verdict(verdicts, store, trace):
     again = type(trace)()
     assert verdicts.check(directory, bundle, data, again) is None
     assert KNOWN not in again.step_keys()
+
+
+def test_no_usable_cache_directory_checks_whole_every_run(verdicts, store, trace, monkeypatch):
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "not/absolute")  # refused; nothing else is set
+    directory, bundle, data = store
+    for _ in range(2):
+        assert verdicts.check(directory, bundle, data, trace) is None
+    assert trace.step_keys().count("sources.system.hashed_dir.verdict_unavailable") == 2
+    assert KEPT not in trace.step_keys() and KNOWN not in trace.step_keys()
