@@ -190,6 +190,8 @@ def _remember(
         newest = max(max(each.st_mtime_ns, each.st_ctime_ns) for each in infos)
         if time.time_ns() - newest < RACY_NS or _cache.boot_id() == "unknown":
             why = "changed moments ago (or no boot id)"
+        elif len(infos) * 200 > MAX_VERDICTS_BYTES // MAX_VERDICTS:
+            why = f"{len(infos)} entries: more than its verdict file holds"
     if why:
         note(
             "sources.system.hashed_dir.verdict_not_kept",
