@@ -216,3 +216,24 @@ def test_no_usable_cache_directory_checks_whole_every_run(verdicts, store, trace
         assert verdicts.check(directory, bundle, data, trace) is None
     assert trace.step_keys().count("sources.system.hashed_dir.verdict_unavailable") == 2
     assert KEPT not in trace.step_keys() and KNOWN not in trace.step_keys()
+
+
+def test_a_fifo_in_place_of_the_verdicts_file_never_blocks(verdicts, store, trace, safe_dir):
+    """Opened without blocking (a FIFO would otherwise wait for a writer forever): refused,
+    the directory checked whole. SIGALRM turns a hang into this test's failure."""
+    import signal
+
+    directory, bundle, data = store
+    assert verdicts.check(directory, bundle, data, trace) is None
+    path = _hashed(safe_dir)
+    path.unlink()
+    os.mkfifo(path, 0o600)
+    previous = signal.signal(signal.SIGALRM, lambda *_: pytest.fail("blocked on the FIFO"))
+    signal.alarm(10)
+    try:
+        again = type(trace)()
+        assert verdicts.check(directory, bundle, data, again) is None
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert REFUSED in again.step_keys() and KNOWN not in again.step_keys()
