@@ -34,9 +34,9 @@ def unlike(
 
     ``seen``: given a dict, a faithful copy fills it with what its verdict depends on, each
     (l)stat taken before anything it covers was read (``_verdicts``): the directory's (key
-    ""), each XXXXXXXX.N entry's and each file's a link names. Left empty when a link names its
-    file otherwise than by that file's own name in the directory (through another link).
-    """
+    ""), each XXXXXXXX.N entry's, and that of each file a link names. Left empty when a link
+    names its file otherwise than by that file's own name in the directory (through another
+    link)."""
     fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         own_dir = os.fstat(fd)
