@@ -597,6 +597,11 @@ def arguments(doc: str | None, runs: int, callgrind: bool = False) -> argparse.N
         parser.add_argument(
             "--instructions", action="store_true", help="with --first: count in instructions"
         )
+        parser.add_argument(
+            "--release",
+            action="store_true",
+            help="link release binaries, as users ship (pyoxidizer build --release); default debug",
+        )
     return parser.parse_args()
 
 

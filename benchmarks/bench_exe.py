@@ -1,7 +1,7 @@
 """P1-P3 and size on the real binary: the probe app linked with the shim and without it.
 
     .venv/bin/python benchmarks/bench_exe.py [--runs 40]
-    .venv/bin/python benchmarks/bench_exe.py --callgrind [--runs 3]
+    .venv/bin/python benchmarks/bench_exe.py --callgrind [--runs 3] [--release]
 
 Builds tests/exe/probe_project's `pair` target (the same app through pyoxidizer-ssl's macros and
 without them) with the real pyoxidizer and the machine's Rust, like tests/exe does (the cargo
@@ -36,6 +36,10 @@ Size           the binary with and without the shim, as built (debug) and stripp
                generated modules, probe/many/, written into the copy built here) minus
                `probe exit 0`, with the shim vs without, per import.
 
+--release      link release binaries (`pyoxidizer build --release`: what users ship; optimised
+               Rust) instead of pyoxidizer's default debug build; with any of the above. The
+               first release build compiles pyembed's crates again (minutes), later ones link.
+
 Absolute times vary between runs and machines; the ratios within one run are the result.
 """
 
@@ -69,7 +73,7 @@ PROBE = ROOT / "tests" / "exe" / "probe_project"
 Row = tuple[str, float, str]
 
 
-def build_pair(work: Path, home: str) -> tuple[Path, Path]:
+def build_pair(work: Path, home: str, release: bool = False) -> tuple[Path, Path]:
     """Link the probe with and without the shim; return (ours, plain)."""
     python = python_for("3.10")
     assert python is not None, "needs a local CPython 3.10 (pyenv install 3.10)"
@@ -77,14 +81,14 @@ def build_pair(work: Path, home: str) -> tuple[Path, Path]:
     rust = find_rust(CACHE / "cargo-target")
     project = work / "probe"
     shutil.copytree(PROBE, project, ignore=shutil.ignore_patterns("build", "__pycache__"))
-    tree = build_tree(project, dist, rust, home, "pair")
+    tree = build_tree(project, dist, rust, home, "pair", release=release)
     return tree / "run_module" / "probe-run_module", tree / "plain" / "probe-plain"
 
 
 MANY = 300  # modules the import-tax probe imports
 
 
-def build_startup(work: Path, home: str) -> Path:
+def build_startup(work: Path, home: str, release: bool = False) -> Path:
     """Link each run target with and without the shim, plus 300 tiny modules; the tree."""
     python = python_for("3.10")
     assert python is not None, "needs a local CPython 3.10 (pyenv install 3.10)"
@@ -99,7 +103,9 @@ def build_startup(work: Path, home: str) -> Path:
         (many / f"m{i}.py").write_text(f"VALUE = {i}\n")
     script = work / "script.py"
     script.write_text('from probe.cli import main\n\nif __name__ == "__main__":\n    main()\n')
-    return build_tree(project, dist, rust, home, "startup", "--var", "PROBE_SCRIPT", str(script))
+    return build_tree(
+        project, dist, rust, home, "startup", "--var", "PROBE_SCRIPT", str(script), release=release
+    )
 
 
 def _instructions(argv: list[str], env: dict[str, str], runs: int) -> float:
@@ -418,13 +424,13 @@ def main() -> None:
     args = arguments(__doc__, 40, callgrind=True)
     if args.callgrind:
         with workspace() as (work, home):
-            tree = build_startup(work, home)
+            tree = build_startup(work, home, args.release)
             rows = callgrind(tree, home, min(args.runs, 5) if args.runs != 40 else 3)
         print_table(rows)
         return
     if args.first:
         with workspace() as (work, home):
-            ours, plain = build_pair(work / "after", home)
+            ours, plain = build_pair(work / "after", home, args.release)
             binaries = {"after": ours}
             if args.baseline is not None:
                 before = build_baseline(args.baseline, work / "before", home)
@@ -434,7 +440,7 @@ def main() -> None:
         return
     with workspace() as (work, home):
         start = time.monotonic()
-        ours, plain = build_pair(work, home)
+        ours, plain = build_pair(work, home, args.release)
         print(f"linked both binaries in {time.monotonic() - start:.0f} s", file=sys.stderr)
         rows = p1_startup(ours, plain, home, args.runs)
         rows += p2_p3(ours, plain, home, args.runs, work / "p2")
