@@ -21,7 +21,9 @@ _BEGIN = b"-----BEGIN CERTIFICATE-----"
 _END = b"-----END CERTIFICATE-----\n"
 
 
-def unlike(directory: str, data: bytes) -> str | None:
+def unlike(
+    directory: str, data: bytes, seen: dict[str, os.stat_result] | None = None
+) -> str | None:
     """Why ``directory`` is not a hashed copy of the PEM text ``data`` (None when it is).
 
     Each XXXXXXXX.N entry is opened as OpenSSL will open it (through its link, which must be ours
@@ -29,13 +31,21 @@ def unlike(directory: str, data: bytes) -> str | None:
     them) and must turn out a regular file of this very directory (its inode among the
     directory's own files, listed for free by scandir), ours or root's, writable by no one else.
     Raises OSError for an entry that cannot be read.
-    """
+
+    ``seen``: given a dict, a faithful copy fills it with what its verdict depends on, each
+    (l)stat taken before anything it covers was read (``_verdicts``): the directory's (key
+    ""), each XXXXXXXX.N entry's, and that of each file a link names. Left empty when a link
+    names its file otherwise than by that file's own name in the directory (through another
+    link)."""
     fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
-        device = os.fstat(fd).st_dev
+        own_dir = os.fstat(fd)
+        device = own_dir.st_dev
         entries = []
         links = set()
         inodes = set()
+        owns = {}  # each entry's lstat
+        files = {}  # the inode of each entry that is no link
         with os.scandir(fd) as listing:
             for item in listing:
                 link = item.is_symlink()
@@ -44,23 +54,35 @@ def unlike(directory: str, data: bytes) -> str | None:
                     if link and _platform.open_to_others(own, _platform.STORE):
                         return f"{item.name!r} belongs to another user"
                     entries.append(item.name)
+                    owns[item.name] = own
                     if link:
                         links.add(item.name)
                 if not link:
                     inodes.add(item.inode())
+                    files[item.name] = item.inode()
         if not entries:
             return "no XXXXXXXX.N entries"
         texts: dict[int, bytes] = {}
         numbers: dict[str, list[int]] = {}
         sample = ("", 0)
+        depends: dict[str, os.stat_result] = {"": own_dir}
+        named = True  # every link names its file by that file's own name here
         for name in entries:
             entry = os.open(name, _ENTRY_FLAGS, dir_fd=fd)
             try:
                 info = os.fstat(entry)
                 if info.st_dev != device or info.st_ino not in inodes:
                     return f"{name!r} leads out of the directory"
-                if name in links and _through_elsewhere(os.readlink(name, dir_fd=fd), directory):
-                    return f"{name!r} is a link through another directory"
+                depends.setdefault(name, owns[name])
+                if name in links:
+                    target = os.readlink(name, dir_fd=fd)
+                    if _through_elsewhere(target, directory):
+                        return f"{name!r} is a link through another directory"
+                    base = os.path.basename(target)
+                    if files.get(base) == info.st_ino:
+                        depends.setdefault(base, info)  # the first fstat: before it was read
+                    else:
+                        named = False
                 if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
                     return f"{name!r} is not a file of at most {MAX_ENTRY_BYTES} bytes"
                 if _platform.open_to_others(info, _platform.STORE):
@@ -90,6 +112,8 @@ def unlike(directory: str, data: bytes) -> str | None:
     blocks = _x509.pem_blocks(texts[inode])
     if not blocks or _x509.subject_hash(blocks[0][1]) != name[:8]:
         return f"{name!r} is not named by its subject hash"
+    if seen is not None and named:
+        seen.update(depends)
     return None
 
 

@@ -303,9 +303,12 @@ def hashed_copy(bundle: str, data: bytes, note: Note, real: str | None = None) -
     entry's name is checked against its subject hash (a directory hashed by another algorithm).
     Stale, partial, planted or foreign-owned: None, and the trace says why. ``real``: the
     bundle's real path, when the caller resolved it already. A directory that is not there is
-    not walked (nothing of it can be used either way).
+    not walked (nothing of it can be used either way). The content check's verdict is kept
+    between runs and used while nothing it read has changed (``_verdicts.check``); the
+    ownership walk above the directory runs at every run.
     """
-    directory = _platform.CA_HASHED_DIRS.get(real or os.path.realpath(bundle))
+    real = real or os.path.realpath(bundle)
+    directory = _platform.CA_HASHED_DIRS.get(real)
     if directory is None or not _platform.POSIX_OWNERS:
         return None
     label = "system: hashed directory"
@@ -319,9 +322,9 @@ def hashed_copy(bundle: str, data: bytes, note: Note, real: str | None = None) -
         return None
     if _changeable(directory, label, note):
         return None
-    from . import _hashed_copy  # only on a host whose bundle has one
+    from . import _verdicts  # only on a host whose bundle has one
 
-    reason = _refusal(_hashed_copy.unlike, directory, data)
+    reason = _refusal(_verdicts.check, directory, real, data, note)
     if reason:
         note(
             "sources.system.hashed_dir.refused",

@@ -54,6 +54,7 @@ def test_render_default_out(tmp_path):
         "_run.py",
         "_sources.py",
         "_state.py",
+        "_verdicts.py",
         "_x509.py",
     ]
 

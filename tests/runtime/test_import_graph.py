@@ -24,9 +24,12 @@ PACKAGE = "pyoxidizer_ssl_bootstrap"
 # The layers, lowest first; within a layer, a module may import those before it in its row.
 LAYERS = (
     ("settings and platform", ("_x509", "_platform", "_data")),
-    ("sources", ("_hashed_copy", "_sources")),  # a distro's hashed copy; every source
-    # the private directory; the between-runs cache of the hashed directory
-    ("the private directory", ("_cleanup", "_private_dir", "_cache", "_cache_publish")),
+    # the between-runs cache (of the hashed directory, and of the hashed copy's verdict); its
+    # writing half, which a hit never loads
+    ("the between-runs cache", ("_cleanup", "_cache", "_cache_publish")),
+    # a distro's hashed copy; its verdict kept between runs; every source
+    ("sources", ("_hashed_copy", "_verdicts", "_sources")),
+    ("the private directory", ("_private_dir",)),
     ("decision to plan", ("_plan", "_export")),  # what contexts load; export to children
     ("patches", ("_grpc", "_patches")),  # handed the functions they need, typed on no State
     # the decision cache; Report; what the shim loads only when needed (multiprocessing's

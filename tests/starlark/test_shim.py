@@ -123,7 +123,9 @@ def test_run_module_keeps_argv_main_and_exit_code(build, oxidized, tmp_path, pyo
     built = build('    config.run_module = "shimapp"')
     options = built.interpreter()["x_options"]
     assert options[0] == "pyoxidizer_ssl.run_module=shimapp"  # wrapped once
-    assert len(options) == 2 and options[1].startswith("pyoxidizer_ssl.fallback=import sys\n")
+    assert len(options) == 2 and options[1].startswith(
+        "pyoxidizer_ssl.fallback=exec('''import sys\n"
+    )
     # pyembed's own spawn dispatch kills every worker: the shim dispatches them.
     assert built.interpreter()["multiprocessing_auto_dispatch"] == "false"
     proc = _run(oxidized, built, tmp_path / "r", pyoxidizer_home, "7", "two words")

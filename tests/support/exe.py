@@ -91,20 +91,25 @@ def build_tree(
     home: str,
     target: str,
     *pyoxidizer_args: str,
+    release: bool = False,
 ) -> Path:
     """Build ``target`` of ``project`` with the real pyoxidizer; return its output directory.
 
+    ``release`` builds as users ship (``pyoxidizer build --release``: optimised Rust, in
+    ``build/<triple>/release``); the default is pyoxidizer's own, a debug build.
     A failure for want of Rust or crates (``diagnose``) skips, or fails under the CI flag; any
     other failure fails with the end of pyoxidizer's output.
     """
     args = ["--distribution", str(distribution.archive), "--system-rust"]
     args += ["--cargo-target-dir", str(rust.target_dir), target]
-    if pyoxidizer_args:
-        args += ["--", *pyoxidizer_args]
+    extra = [*pyoxidizer_args, *(["--release"] if release else [])]
+    if extra:
+        args += ["--", *extra]
     proc = pyoxidizer_ssl_build(project, rust.env(home), *args)
     cause = diagnose(proc.stderr) if proc.returncode != 0 else None
     need(cause is None, f"cannot link an executable here: {cause}")
     assert proc.returncode == 0, proc.stderr[-6000:]
-    out = project / "build" / distribution.target_triple / "debug" / target
+    profile = "release" if release else "debug"
+    out = project / "build" / distribution.target_triple / profile / target
     assert out.is_dir(), proc.stderr[-3000:]
     return out

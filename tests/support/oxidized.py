@@ -147,5 +147,5 @@ def shim_run_command() -> str:
 def without_fallback(x_options: object) -> list[str]:
     """A wrapped config's x_options less the shim's last one, the fallback code (checked)."""
     assert isinstance(x_options, list) and x_options, x_options
-    assert x_options[-1].startswith("pyoxidizer_ssl.fallback=import sys\n"), x_options[-1]
+    assert x_options[-1].startswith("pyoxidizer_ssl.fallback=exec('''import sys\n"), x_options[-1]
     return [str(option) for option in x_options[:-1]]
