@@ -290,7 +290,13 @@ def _entry_open_to_others(path: str) -> str | None:
     return None
 
 
-def hashed_copy(bundle: str, data: bytes, note: Note, real: str | None = None) -> str | None:
+def hashed_copy(
+    bundle: str,
+    data: bytes,
+    note: Note,
+    real: str | None = None,
+    read: os.stat_result | None = None,
+) -> str | None:
     """Return the distro's hashed directory of exactly ``bundle``'s certificates, or None.
 
     Fedora 37+ and RHEL 9 write one beside their bundle (``_platform.CA_HASHED_DIRS``): given to
@@ -302,7 +308,9 @@ def hashed_copy(bundle: str, data: bytes, note: Note, real: str | None = None) -
     bundle's certificates, no more, no fewer (their base64 text compared, without decoding); one
     entry's name is checked against its subject hash (a directory hashed by another algorithm).
     Stale, partial, planted or foreign-owned: None, and the trace says why. ``real``: the
-    bundle's real path, when the caller resolved it already. A directory that is not there is
+    bundle's real path, when the caller resolved it already; ``read``: the fstat taken as
+    ``data`` was read (``read_bundle``), which a kept verdict is keyed by (the bundle is then not
+    read again to tie its identity to the bytes checked). A directory that is not there is
     not walked (nothing of it can be used either way). The content check's verdict is kept
     between runs and used while nothing it read has changed (``_verdicts.check``); the
     ownership walk above the directory runs at every run.
@@ -324,7 +332,7 @@ def hashed_copy(bundle: str, data: bytes, note: Note, real: str | None = None) -
         return None
     from . import _verdicts  # only on a host whose bundle has one
 
-    reason = _refusal(_verdicts.check, directory, real, data, note)
+    reason = _refusal(_verdicts.check, directory, real, data, note, read)
     if reason:
         note(
             "sources.system.hashed_dir.refused",
@@ -392,7 +400,7 @@ def system(setting: EnvSetting, note: Note) -> Decision | None:
     _, default_file, _, default_dir = _ssl.get_default_verify_paths()
     stats: list[os.stat_result | None] = []
     data = read_bundle(default_file, "system: OpenSSL default file", note, stats=stats)
-    copy = hashed_copy(default_file, data, note) if data else None
+    copy = hashed_copy(default_file, data, note, None, stats[0]) if data else None
     files: list[tuple[str | None, bytes | None]] = (
         [(default_file, data)] if data and not copy else []
     )
@@ -412,7 +420,7 @@ def system(setting: EnvSetting, note: Note) -> Decision | None:
         if not _changeable(path, "system: candidate", note, real):
             stats = []
             data = read_bundle(path, "system: candidate", note, real, stats)
-            copy = hashed_copy(path, data, note, real) if data else None
+            copy = hashed_copy(path, data, note, real, stats[-1]) if data else None
             if copy:
                 return Decision("system", copy, dirs=[copy])
             if data:

@@ -51,12 +51,20 @@ _READ_FLAGS = os.O_RDONLY | _NOFOLLOW | _CLOEXEC | getattr(os, "O_NONBLOCK", 0)
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
 
 
-def check(directory: str, bundle: str, data: bytes, note: Note) -> str | None:
+def check(
+    directory: str,
+    bundle: str,
+    data: bytes,
+    note: Note,
+    read: os.stat_result | None = None,
+) -> str | None:
     """Why ``directory`` is not a hashed copy of ``bundle`` (whose bytes are ``data``), None
     when it is: the verdict a run kept if nothing it read has changed since, else ``unlike``
     (and a faithful verdict kept for the next run). Raises OSError as ``unlike`` does.
 
-    ``bundle`` is the real path that was read (no link on it). Where no cache may be used
+    ``bundle`` is the real path that was read (no link on it). ``read``: the ``fstat`` of the
+    descriptor ``data`` was read from, taken before the read (``_sources.read_bundle``); without
+    it the bundle is read again to tie its identity to the bytes checked. Where no cache may be used
     (``_cache.unavailable``: a privileged exec, ids changed for a while, no descriptor paths)
     or none is usable, exactly the check of every run.
     """
@@ -78,7 +86,7 @@ def check(directory: str, bundle: str, data: bytes, note: Note) -> str | None:
         )
         return _unlike(directory, data)
     try:
-        return _check(cache, directory, bundle, data, note)
+        return _check(cache, directory, bundle, data, note, read)
     finally:
         _cache.close(cache)
 
@@ -98,7 +106,12 @@ def _shared_refused() -> bool:
 
 
 def _check(
-    cache: _cache.Opened, directory: str, bundle: str, data: bytes, note: Note
+    cache: _cache.Opened,
+    directory: str,
+    bundle: str,
+    data: bytes,
+    note: Note,
+    read: os.stat_result | None,
 ) -> str | None:
     cache_fd = cache[0]
     lines = _read_verdicts(cache_fd, note)
@@ -124,7 +137,7 @@ def _check(
     seen: dict[str, os.stat_result] = {}  # each lstat taken before what it covers was read
     reason = _unlike(directory, data, seen)
     if reason is None:
-        _remember(cache, directory, seen, bundle, data, note)
+        _remember(cache, directory, seen, bundle, data, note, read)
     return reason
 
 
@@ -162,31 +175,38 @@ def _remember(
     bundle: str,
     data: bytes,
     note: Note,
+    read: os.stat_result | None = None,
 ) -> None:
     """Keep the faithful verdict on ``directory`` whose inputs ``unlike`` saw (``seen``: each
     lstat taken before what it covers was read), unless one changed too close to it, a link
-    names its file through another, or the bundle is no longer the file read (its bytes are
-    read again through a descriptor, whose fstat is what is kept); written aside and renamed
-    into place under the cache's lock."""
+    names its file through another, or the bundle is no longer the file read; written aside
+    and renamed into place under the cache's lock.
+
+    The bundle's identity kept is ``read``, the fstat taken before its bytes were read: any
+    write during or after that read moves its ctime, so a later run finds it changed. Without
+    ``read`` the bundle is read again through a descriptor, whose fstat is kept if the bytes
+    are those checked."""
     import fcntl
     import time
 
     from . import _cache
 
     why = None if seen else "a link names its file through another link"
-    try:
-        fd = os.open(bundle, _READ_FLAGS)  # the bytes checked: the file whose fstat is kept
+    info = read
+    if info is None:
         try:
-            info = os.fstat(fd)
-            if not why and _read(fd, info.st_size + 1) != data:
-                why = f"{bundle!r} changed after it was read"
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        why = why or f"{bundle!r}: {exc.strerror or exc}"
+            fd = os.open(bundle, _READ_FLAGS)  # the bytes checked: the file whose fstat is kept
+            try:
+                info = os.fstat(fd)
+                if not why and _read(fd, info.st_size + 1) != data:
+                    why = f"{bundle!r} changed after it was read"
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            why = why or f"{bundle!r}: {exc.strerror or exc}"
     names = sorted(name for name in seen if name)
     infos = [seen[name] for name in names]
-    if not why:
+    if not why and info is not None:  # info is set whenever why is not
         infos += [seen[""], info]
         newest = max(max(each.st_mtime_ns, each.st_ctime_ns) for each in infos)
         if time.time_ns() - newest < RACY_NS or _cache.boot_id() == "unknown":

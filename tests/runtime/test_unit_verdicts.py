@@ -111,6 +111,43 @@ def test_a_bundle_changed_after_it_was_read_keeps_no_verdict(verdicts, store, tr
     assert NOT_KEPT in trace.step_keys() and KEPT not in trace.step_keys()
 
 
+def _read_with_fstat(bundle: str) -> tuple[bytes, os.stat_result]:
+    """The bundle's bytes and the fstat taken before reading them, as read_bundle takes it."""
+    with open(bundle, "rb") as f:
+        info = os.fstat(f.fileno())
+        return f.read(info.st_size), info
+
+
+def test_the_reads_own_fstat_keys_the_verdict(verdicts, store, trace):
+    """Given the fstat taken as the bundle was read, the verdict is keyed by it (the bundle is
+    not read again), and the next run knows it."""
+    directory, bundle, _ = store
+    data, info = _read_with_fstat(bundle)
+    assert verdicts.check(directory, bundle, data, trace, info) is None
+    assert KEPT in trace.step_keys()
+    again = type(trace)()
+    assert verdicts.check(directory, bundle, *_read_with_fstat(bundle)[:1], again) is None
+    assert KNOWN in again.step_keys(), again.steps
+
+
+def test_a_bundle_changed_after_the_read_fstat_is_checked_whole_next_run(verdicts, store, trace):
+    """A write after the fstat moves the bundle's ctime past what was kept: the next run,
+    reading the new bytes, finds the verdict's inputs changed and runs the whole check, which
+    refuses the directory (the bundle now holds a root the directory lacks)."""
+    directory, bundle, _ = store
+    data, info = _read_with_fstat(bundle)
+    assert verdicts.check(directory, bundle, data, trace, info) is None
+    assert KEPT in trace.step_keys()
+    import trustme
+
+    with open(bundle, "ab") as f:  # a root the directory lacks, appended after the read
+        f.write(trustme.CA().cert_pem.bytes())
+    again = type(trace)()
+    reason = verdicts.check(directory, bundle, _read_with_fstat(bundle)[0], again)
+    assert KNOWN not in again.step_keys(), again.steps
+    assert reason is not None and "1 of the bundle's certificates" in reason, reason
+
+
 def test_a_change_moments_ago_keeps_no_verdict(verdicts, store, trace, monkeypatch):
     monkeypatch.setattr(verdicts, "RACY_NS", 3_000_000_000)
     directory, bundle, data = store
