@@ -191,28 +191,46 @@ def known_key(cache: Opened, ident: str, note: Note) -> str | None:
 
 def _read_identities(cache_fd: int, note: Note) -> list[str]:
     """IDENTITIES' lines after its format line; [] when missing or refused (traced)."""
+    lines, why = read_lines(cache_fd, IDENTITIES, IDENTITIES_FORMAT)
+    if why:
+        note("cache.identity_refused", f"cache: IDENTITIES {why}")
+    return lines
+
+
+def read_lines(
+    cache_fd: int, name: str, form: str, most_bytes: int = MAX_INDEX_BYTES
+) -> tuple[list[str], str | None]:
+    """(the lines after the format line, None) of the small file ``name`` of the cache
+    directory (IDENTITIES, ``_verdicts``' HASHED), or ([], why not): opened without following
+    a link or blocking (a FIFO), a regular file of ours open to no one else, of at most
+    ``most_bytes``, whose first line is ``form``. ([], None) when it is not there."""
     try:
-        fd = os.open(IDENTITIES, _READ_FLAGS, dir_fd=cache_fd)
+        fd = os.open(name, _READ_FLAGS | getattr(os, "O_NONBLOCK", 0), dir_fd=cache_fd)
     except FileNotFoundError:
-        return []
+        return [], None
     except OSError as exc:
-        note("cache.identity_refused", f"cache: IDENTITIES not opened: {exc.strerror or exc}")
-        return []
+        return [], f"not opened: {exc.strerror or exc}"
     try:
         info = os.fstat(fd)
         why = _platform.open_to_others(info, _platform.MINE)
-        if not why and (not stat.S_ISREG(info.st_mode) or info.st_size > MAX_INDEX_BYTES):
+        if not why and (not stat.S_ISREG(info.st_mode) or info.st_size > most_bytes):
             why = "not a small regular file"
-        text = b"" if why else os.read(fd, info.st_size + 1)
+        parts = []
+        size = 0 if why else info.st_size + 1
+        while size > 0:
+            part = os.read(fd, size)
+            if not part:
+                break
+            parts.append(part)
+            size -= len(part)
     finally:
         os.close(fd)
-    lines = text.decode("ascii", "replace").split("\n")
-    if not why and lines[0] != IDENTITIES_FORMAT:
+    lines = b"".join(parts).decode("utf-8", "surrogateescape").split("\n")
+    if not why and lines[0] != form:
         why = "not in this format"
     if why:
-        note("cache.identity_refused", f"cache: IDENTITIES ignored: {why}")
-        return []
-    return [line for line in lines[1:] if line]
+        return [], f"ignored: {why}"
+    return [line for line in lines[1:] if line], None
 
 
 def _is_entry_name(name: str) -> bool:

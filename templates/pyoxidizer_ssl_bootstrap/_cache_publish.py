@@ -25,10 +25,10 @@ from ._cache import (
     SOURCE,
     TMP_PREFIX,
     _check_entry,
-    _read_identities,
     boot_id,
     digest,
     index_seal,
+    read_lines,
 )
 
 TYPE_CHECKING = False
@@ -37,38 +37,46 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
 
 
 def remember_key(cache: Opened, ident: str, name: str, note: Note) -> None:
-    """Remember ``ident`` -> entry ``name`` (newest first, at most MAX_IDENTITIES), written
-    aside and renamed into place under the cache directory's lock; failures only traced."""
-    import fcntl
-
-    cache_fd = cache[0]
-    new = IDENTITIES + ".new"
+    """Remember ``ident`` -> entry ``name`` (newest first, at most MAX_IDENTITIES); failures
+    only traced."""
     try:
-        fcntl.flock(cache_fd, fcntl.LOCK_EX)
-        try:
-            lines = [f"{ident} {name}"]
-            lines.extend(
-                line for line in _read_identities(cache_fd, note) if line.partition(" ")[0] != ident
-            )
-            text = "\n".join([IDENTITIES_FORMAT, *lines[:MAX_IDENTITIES]]) + "\n"
-            try:
-                os.unlink(new, dir_fd=cache_fd)  # a killed writer's (we hold the lock)
-            except FileNotFoundError:
-                pass
-            out = os.open(new, _FILE_FLAGS, 0o600, dir_fd=cache_fd)
-            try:
-                view = memoryview(text.encode("ascii"))
-                while view:
-                    view = view[os.write(out, view) :]
-            finally:
-                os.close(out)
-            os.rename(new, IDENTITIES, src_dir_fd=cache_fd, dst_dir_fd=cache_fd)
-        finally:
-            fcntl.flock(cache_fd, fcntl.LOCK_UN)
+        write_line(cache[0], IDENTITIES, IDENTITIES_FORMAT, f"{ident} {name}", MAX_IDENTITIES)
     except OSError as exc:
         note("cache.identity_failed", f"cache: identities not written: {exc.strerror or exc}")
         return
     note("cache.identity_remembered", f"cache: bundles remembered by identity for {name}")
+
+
+def write_line(cache_fd: int, name: str, form: str, line: str, most: int) -> None:
+    """Put ``line`` first in the cache directory's small file ``name`` (``read_lines``' kind:
+    ``form``, then lines keyed by their first word), dropping the line it replaces and any
+    beyond ``most``; written aside and renamed into place under the directory's lock. A file
+    ``read_lines`` refuses is replaced whole. Raises OSError."""
+    import fcntl
+
+    key = line.partition(" ")[0]
+    new = name + ".new"
+    fcntl.flock(cache_fd, fcntl.LOCK_EX)
+    try:
+        kept = [line]
+        kept.extend(
+            old for old in read_lines(cache_fd, name, form)[0] if old.partition(" ")[0] != key
+        )
+        text = "\n".join([form, *kept[:most]]) + "\n"
+        try:
+            os.unlink(new, dir_fd=cache_fd)  # a killed writer's (we hold the lock)
+        except FileNotFoundError:
+            pass
+        out = os.open(new, _FILE_FLAGS, 0o600, dir_fd=cache_fd)
+        try:
+            view = memoryview(text.encode("utf-8", "surrogateescape"))
+            while view:
+                view = view[os.write(out, view) :]
+        finally:
+            os.close(out)
+        os.rename(new, name, src_dir_fd=cache_fd, dst_dir_fd=cache_fd)
+    finally:
+        fcntl.flock(cache_fd, fcntl.LOCK_UN)
 
 
 def render_index(

@@ -23,9 +23,6 @@ from __future__ import annotations
 
 import marshal
 import os
-import stat
-
-from . import _platform
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
@@ -46,9 +43,8 @@ RACY_NS = 3_000_000_000
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _CLOEXEC
-# Never blocking on a FIFO put where a file was: only we and root can, but a hang is no answer.
+# The bundle read again (a caller without read_bundle's fstat): never blocking on a FIFO.
 _READ_FLAGS = os.O_RDONLY | _NOFOLLOW | _CLOEXEC | getattr(os, "O_NONBLOCK", 0)
-_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
 
 
 def check(
@@ -186,10 +182,9 @@ def _remember(
     write during or after that read moves its ctime, so a later run finds it changed. Without
     ``read`` the bundle is read again through a descriptor, whose fstat is kept if the bytes
     are those checked."""
-    import fcntl
     import time
 
-    from . import _cache
+    from . import _cache, _cache_publish
 
     why = None if seen else "a link names its file through another link"
     info = read
@@ -222,30 +217,10 @@ def _remember(
     text = _text(directory, bundle, infos)
     tag = directory.encode("utf-8", "surrogateescape").hex()
     listed = "\0".join(names).encode("utf-8", "surrogateescape").hex()
-    cache_fd = cache[0]
-    new = VERDICTS + ".new"
     try:
-        fcntl.flock(cache_fd, fcntl.LOCK_EX)
-        try:
-            kept = [f"{tag} {listed} {text}"]
-            kept.extend(
-                line for line in _read_verdicts(cache_fd, note) if line.partition(" ")[0] != tag
-            )
-            body = "\n".join([VERDICTS_FORMAT, *kept[:MAX_VERDICTS]]) + "\n"
-            try:
-                os.unlink(new, dir_fd=cache_fd)  # a killed writer's (we hold the lock)
-            except FileNotFoundError:
-                pass
-            out = os.open(new, _FILE_FLAGS, 0o600, dir_fd=cache_fd)
-            try:
-                view = memoryview(body.encode("utf-8", "surrogateescape"))
-                while view:
-                    view = view[os.write(out, view) :]
-            finally:
-                os.close(out)
-            os.rename(new, VERDICTS, src_dir_fd=cache_fd, dst_dir_fd=cache_fd)
-        finally:
-            fcntl.flock(cache_fd, fcntl.LOCK_UN)
+        _cache_publish.write_line(
+            cache[0], VERDICTS, VERDICTS_FORMAT, f"{tag} {listed} {text}", MAX_VERDICTS
+        )
     except OSError as exc:
         note(
             "sources.system.hashed_dir.verdict_not_kept",
@@ -271,34 +246,11 @@ def _read(fd: int, size: int) -> bytes:
 
 
 def _read_verdicts(cache_fd: int, note: Note) -> list[str]:
-    """HASHED's lines after its format line; [] when missing or refused (traced): read like
-    the cache's IDENTITIES, opened without following a link in our own cache directory, a
-    small regular file of ours open to no one else."""
-    try:
-        fd = os.open(VERDICTS, _READ_FLAGS, dir_fd=cache_fd)
-    except FileNotFoundError:
-        return []
-    except OSError as exc:
-        note(
-            "sources.system.hashed_dir.verdict_refused",
-            f"system: kept verdicts not opened: {exc.strerror or exc}",
-        )
-        return []
-    try:
-        info = os.fstat(fd)
-        why = _platform.open_to_others(info, _platform.MINE)
-        if not why and (not stat.S_ISREG(info.st_mode) or info.st_size > MAX_VERDICTS_BYTES):
-            why = "not a small regular file"
-        text = b"" if why else _read(fd, info.st_size + 1)
-    finally:
-        os.close(fd)
-    lines = text.decode("utf-8", "surrogateescape").split("\n")
-    if not why and lines[0] != VERDICTS_FORMAT:
-        why = "not in this format"
+    """HASHED's lines after its format line; [] when missing or refused (traced): read as the
+    cache's IDENTITIES is (``_cache.read_lines``)."""
+    from . import _cache
+
+    lines, why = _cache.read_lines(cache_fd, VERDICTS, VERDICTS_FORMAT, MAX_VERDICTS_BYTES)
     if why:
-        note(
-            "sources.system.hashed_dir.verdict_refused",
-            f"system: kept verdicts ignored: {why}",
-        )
-        return []
-    return [line for line in lines[1:] if line]
+        note("sources.system.hashed_dir.verdict_refused", f"system: kept verdicts {why}")
+    return lines
