@@ -197,6 +197,18 @@ def _read_identities(cache_fd: int, note: Note) -> list[str]:
     return lines
 
 
+def read_upto(fd: int, size: int) -> bytes:
+    """Up to ``size`` bytes of ``fd``, however many reads that takes."""
+    parts = []
+    while size > 0:
+        part = os.read(fd, size)
+        if not part:
+            break
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
+
+
 def read_lines(
     cache_fd: int, name: str, form: str, most_bytes: int = MAX_INDEX_BYTES
 ) -> tuple[list[str], str | None]:
@@ -215,17 +227,10 @@ def read_lines(
         why = _platform.open_to_others(info, _platform.MINE)
         if not why and (not stat.S_ISREG(info.st_mode) or info.st_size > most_bytes):
             why = "not a small regular file"
-        parts = []
-        size = 0 if why else info.st_size + 1
-        while size > 0:
-            part = os.read(fd, size)
-            if not part:
-                break
-            parts.append(part)
-            size -= len(part)
+        text = b"" if why else read_upto(fd, info.st_size + 1)
     finally:
         os.close(fd)
-    lines = b"".join(parts).decode("utf-8", "surrogateescape").split("\n")
+    lines = text.decode("utf-8", "surrogateescape").split("\n")
     if not why and lines[0] != form:
         why = "not in this format"
     if why:

@@ -193,7 +193,7 @@ def _remember(
             fd = os.open(bundle, _READ_FLAGS)  # the bytes checked: the file whose fstat is kept
             try:
                 info = os.fstat(fd)
-                if not why and _read(fd, info.st_size + 1) != data:
+                if not why and _cache.read_upto(fd, info.st_size + 1) != data:
                     why = f"{bundle!r} changed after it was read"
             finally:
                 os.close(fd)
@@ -231,18 +231,6 @@ def _remember(
         "sources.system.hashed_dir.verdict_kept",
         f"system: hashed directory {directory!r}: verdict kept in {cache[1]!r} for later runs",
     )
-
-
-def _read(fd: int, size: int) -> bytes:
-    """Up to ``size`` bytes of ``fd``, however many reads that takes."""
-    parts = []
-    while size > 0:
-        part = os.read(fd, size)
-        if not part:
-            break
-        parts.append(part)
-        size -= len(part)
-    return b"".join(parts)
 
 
 def _read_verdicts(cache_fd: int, note: Note) -> list[str]:

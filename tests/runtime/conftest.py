@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import importlib
+import shutil
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from support.env import only_ours_dir
 
 
 @pytest.fixture
@@ -34,6 +38,16 @@ def runtime(
         _cleanup.close_all()
         for name in [n for n in sys.modules if n.split(".")[0] == "pyoxidizer_ssl_bootstrap"]:
             del sys.modules[name]
+
+
+@pytest.fixture
+def safe_dir() -> Iterator[Path]:
+    """A fresh directory only we (and root) can write, up to / (``support.env.only_ours_dir``):
+    where the cache's and the verdicts' unit tests put a cache directory."""
+    path = only_ours_dir() / uuid.uuid4().hex
+    path.mkdir(mode=0o700)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 class Trace(list[str]):

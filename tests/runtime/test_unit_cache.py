@@ -11,27 +11,16 @@ import os
 import shutil
 import stat
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from support.env import need, only_ours_dir
+from support.env import need
 
 FILES = [("0d2a4c1e.0", b"first\n"), ("0d2a4c1e.1", b"second\n"), ("5f0b62ea.0", b"third\n")]
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="the cache needs /proc/self/fd (Linux)"
 )
-
-
-@pytest.fixture
-def safe_dir() -> Iterator[Path]:
-    """A directory only we (and root) can write, up to /."""
-    path = only_ours_dir() / uuid.uuid4().hex
-    path.mkdir(mode=0o700)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

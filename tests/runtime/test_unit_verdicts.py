@@ -13,14 +13,12 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pyoxidizer_ssl import x509
-from support.env import need, only_ours_dir
+from support.env import need
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="the cache needs /proc/self/fd (Linux)"
@@ -29,14 +27,6 @@ KNOWN = "sources.system.hashed_dir.verdict_known"
 KEPT = "sources.system.hashed_dir.verdict_kept"
 NOT_KEPT = "sources.system.hashed_dir.verdict_not_kept"
 REFUSED = "sources.system.hashed_dir.verdict_refused"
-
-
-@pytest.fixture
-def safe_dir() -> Iterator[Path]:
-    path = only_ours_dir() / uuid.uuid4().hex
-    path.mkdir(mode=0o700)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
