@@ -290,22 +290,34 @@ def hashed_copy(bundle: str, data: bytes, note: Note, real: str | None = None) -
     not walked (nothing of it can be used either way). The content check's verdict is kept
     between runs and used while nothing it read has changed (``_verdicts.check``); the
     ownership walk above the directory runs at every run.
+
+    The directory is resolved once, and that real path is what is walked (with the path as
+    written), checked, keyed in a kept verdict, returned and so given to contexts and
+    exported (round 4: a link met half-way, on neither path, was followed again by OpenSSL at
+    each handshake after another user re-pointed it, as round 3 found for a bundle).
     """
     real = real or os.path.realpath(bundle)
-    directory = _platform.CA_HASHED_DIRS.get(real)
-    if directory is None or not _platform.POSIX_OWNERS:
+    written = _platform.CA_HASHED_DIRS.get(real)
+    if written is None or not _platform.POSIX_OWNERS:
         return None
     label = "system: hashed directory"
     try:
-        os.lstat(directory)
+        os.lstat(written)
     except OSError as exc:
         note(
             "sources.system.hashed_dir.refused",
-            f"{label} {directory!r}: {exc.strerror or exc}; splitting {bundle!r} instead",
+            f"{label} {written!r}: {exc.strerror or exc}; splitting {bundle!r} instead",
         )
         return None
-    if _changeable(directory, label, note):
+    directory = os.path.realpath(written)  # resolved once: no link on it is followed again
+    if _changeable(written, label, note, directory):
         return None
+    if directory != written:
+        note(
+            "sources.system.hashed_dir.resolved",
+            f"{label} {written!r}: a link; its real path {directory!r} is what is checked "
+            "and used",
+        )
     from . import _verdicts  # only on a host whose bundle has one
 
     reason = _refusal(_verdicts.check, directory, real, data, note)
