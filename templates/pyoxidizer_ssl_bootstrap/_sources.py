@@ -315,8 +315,7 @@ def hashed_copy(bundle: str, data: bytes, note: Note, real: str | None = None) -
     if directory != written:
         note(
             "sources.system.hashed_dir.resolved",
-            f"{label} {written!r}: a link; its real path {directory!r} is what is checked "
-            "and used",
+            f"{label} {written!r}: a link; its real path {directory!r} is what is checked and used",
         )
     from . import _verdicts  # only on a host whose bundle has one
 

@@ -114,3 +114,117 @@ def test_a_link_met_half_way_to_the_hashed_directory_is_never_followed_again(
         assert out["child_before"] == out["child_after"] == GOOD
     else:
         assert out["exported"] is None
+
+
+REJECTED = ["unable to get local issuer certificate"] * 3
+
+
+def test_a_root_distrusted_in_the_bundle_before_the_directory_is_rewritten(
+    victim, render_bootstrap
+):
+    """Regression (refused before round 4). update-ca-trust distrusts a root: it renames a new
+    bundle into place first and rewrites directory-hash after (here: killed in between). A
+    stale verdict would keep trusting the directory, which still holds the root the bundle
+    dropped; the bundle's new inode and ctime send the next run to the whole check, which
+    refuses the directory ("1 others"), and the root is no longer trusted anywhere."""
+    body = (
+        "OUT['first'] = run('settled')\n"
+        "OUT['second'] = run()\n"
+        "data = open(BUNDLE, 'rb').read()\n"
+        "last = data.rindex(b'-----BEGIN CERTIFICATE-----')\n"  # the test CA, the bundle's last
+        "with open(BUNDLE + '.new', 'wb') as f:\n"
+        "    f.write(data[:last])\n"
+        "os.chmod(BUNDLE + '.new', 0o644)\n"
+        "os.rename(BUNDLE + '.new', BUNDLE)\n"
+        "OUT['after'] = run()\n"
+    )
+    out = victim(body, render_bootstrap())
+    assert KNOWN in keys(out["second"]) and out["second"]["tls"] == GOOD
+    after = out["after"]
+    assert KNOWN not in keys(after) and USED not in keys(after), after["steps"]
+    assert any("0 of the bundle's certificates missing, 1 others" in w for w in _refusals(after))
+    assert after["tls"] == REJECTED, after["steps"]  # the distrusted root is gone
+
+
+def test_a_directory_above_the_store_opened_to_others_after_the_verdict(victim, render_bootstrap):
+    """Regression (refused before round 4). After a run kept its verdict, root makes the
+    directory holding both the bundle and directory-hash writable by all (a mistake). uid
+    65534 moves both aside and puts its own in their place: a bundle with its CA appended and
+    a directory that is a faithful copy of it (so the content check alone would pass). The
+    ownership walk runs at every run, verdict or not: both are refused, and the attacker's
+    server is rejected."""
+    body = (
+        "OUT['first'] = run('settled')\n"
+        "OUT['second'] = run()\n"
+        "os.chmod(os.path.dirname(D), 0o777)\n"
+        "OUT['swapped'] = attacker(\n"
+        "    'cd ' + os.path.dirname(D) + ' && mv directory-hash old-hash'\n"
+        "    ' && mkdir directory-hash'\n"
+        "    ' && cp old-hash/*.pem directory-hash/ && cat > directory-hash/evil.pem'\n"
+        "    ' && openssl rehash directory-hash && cat ' + BUNDLE + ' directory-hash/evil.pem'\n"
+        "    ' > bundle.new && mv -f bundle.new ' + BUNDLE)\n"
+        "time.sleep(3.2)\n"  # settled: a verdict could be kept of what the attacker made
+        "OUT['after'] = run()\n"
+        "OUT['again'] = run()\n"
+    )
+    out = victim(body, render_bootstrap())
+    assert KNOWN in keys(out["second"])
+    assert out["swapped"] == 0  # the attack's own steps worked
+    for run in (out["after"], out["again"]):
+        assert KNOWN not in keys(run) and USED not in keys(run), run["steps"]
+        assert KEPT not in keys(run)
+        assert "sources.system.changeable" in keys(run), run["steps"]
+        assert run["tls"][2] != "ok", run["steps"]  # the attacker's server is rejected
+
+
+# Forge, as root for uid 65534 (which cannot run this test's interpreter), a verdict that
+# matches the directory as it is now, after the attacker appended its CA to an entry root gave
+# it (every byte of a verdict is public), and put it in ``cache`` owned by the attacker.
+_FORGE = """
+path = last_file()
+os.chown(path, ATTACKER, ATTACKER)
+assert attacker('cat >> ' + path) == 0
+sys.path.insert(0, PATHS[0])
+from pyoxidizer_ssl_bootstrap import _verdicts
+names = sorted(os.listdir(D))
+line = (_verdicts.VERDICTS_FORMAT + '\\n' + D.encode().hex() + ' '
+        + '\\0'.join(names).encode().hex() + ' ' + _verdicts._state(D, names, BUNDLE) + '\\n')
+
+def forge(base, cache):
+    os.makedirs(cache, mode=0o700)
+    with open(os.path.join(cache, 'HASHED'), 'w') as f:
+        f.write(line)
+    os.chmod(os.path.join(cache, 'HASHED'), 0o600)
+    for top, dirs, files in os.walk(base):
+        for name in [top, *(os.path.join(top, n) for n in files)]:
+            os.chown(name, ATTACKER, ATTACKER)
+"""
+
+
+@pytest.mark.parametrize("where", ["XDG_RUNTIME_DIR", "HOME after a /dev/shm squat"])
+def test_an_operator_naming_another_user_s_cache_gets_no_verdict_from_it(
+    where, victim, render_bootstrap
+):
+    """Regression (refused before round 4). The operator points XDG_RUNTIME_DIR, or HOME with
+    no XDG variable (after uid 65534 squatted the victim's /dev/shm/pyoxidizer-ssl-0, so the
+    run passes on to HOME), at a directory uid 65534 made, holding a verdict forged to match
+    the directory as it is now, with its CA appended to an entry root gave it. Those cache
+    directories are refused (``cache.refused``), their verdict never read; the whole check
+    refuses the directory and the attacker's server is rejected."""
+    theirs = "/dev/shm/evilrun" if where == "XDG_RUNTIME_DIR" else "/dev/shm/evilhome"
+    if where == "XDG_RUNTIME_DIR":
+        setup = "forge('/dev/shm/evilrun', '/dev/shm/evilrun/pyoxidizer-ssl')\n"
+        env = "{'XDG_RUNTIME_DIR': '/dev/shm/evilrun'}"
+    else:
+        setup = (
+            "forge('/dev/shm/evilhome', '/dev/shm/evilhome/.cache/pyoxidizer-ssl')\n"
+            "assert attacker('mkdir -m 700 /dev/shm/pyoxidizer-ssl-0') == 0\n"
+        )
+        env = "{'HOME': '/dev/shm/evilhome', 'XDG_CACHE_HOME': ''}"
+    body = _FORGE + setup + f"OUT['attacked'] = run(**{env})\n"
+    out = victim(body, render_bootstrap())
+    attacked = out["attacked"]
+    assert any(theirs in w for w in steps(attacked, "cache.refused")), attacked["steps"]
+    assert KNOWN not in keys(attacked) and USED not in keys(attacked), attacked["steps"]
+    assert any("another user could change it" in w for w in _refusals(attacked)), attacked
+    assert attacked["tls"] == GOOD, attacked["steps"]
