@@ -11,9 +11,13 @@ already and are kept as regression tests.
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 from test_hashed_copy_kept import _HEAD, _RUN, ATTACKER, FEDORA, GOOD, KEPT, KNOWN, USED
 
+from support.env import need
 from support.layouts import RHEL_BUNDLE, RHEL_HASHED, code_in_layout
 from support.steps import keys, steps
 from support.tls import VERIFY_SOURCE, port_of
@@ -187,13 +191,21 @@ assert attacker('cat >> ' + path) == 0
 sys.path.insert(0, PATHS[0])
 from pyoxidizer_ssl_bootstrap import _verdicts
 names = sorted(os.listdir(D))
-line = (_verdicts.VERDICTS_FORMAT + '\\n' + D.encode().hex() + ' '
-        + '\\0'.join(names).encode().hex() + ' ' + _verdicts._state(D, names, BUNDLE) + '\\n')
 
-def forge(base, cache):
+def forged_line(euid):  # a verdict names the effective uid of the run that kept it
+    saved = os.geteuid
+    os.geteuid = lambda: euid
+    try:
+        state = _verdicts._state(D, names, BUNDLE)
+    finally:
+        os.geteuid = saved
+    return (_verdicts.VERDICTS_FORMAT + '\\n' + D.encode().hex() + ' '
+            + '\\0'.join(names).encode().hex() + ' ' + state + '\\n')
+
+def forge(base, cache, euid=0):
     os.makedirs(cache, mode=0o700)
     with open(os.path.join(cache, 'HASHED'), 'w') as f:
-        f.write(line)
+        f.write(forged_line(euid))
     os.chmod(os.path.join(cache, 'HASHED'), 0o600)
     for top, dirs, files in os.walk(base):
         for name in [top, *(os.path.join(top, n) for n in files)]:
@@ -228,3 +240,53 @@ def test_an_operator_naming_another_user_s_cache_gets_no_verdict_from_it(
     assert KNOWN not in keys(attacked) and USED not in keys(attacked), attacked["steps"]
     assert any("another user could change it" in w for w in _refusals(attacked)), attacked
     assert attacked["tls"] == GOOD, attacked["steps"]
+
+
+_CAPPED_RUN = """
+import shutil
+shutil.copytree(PATHS[0], '/dev/shm/boot')
+subprocess.run(['chmod', '-R', 'a+rX', '/dev/shm/boot'], check=True)
+CAPPED, PLAIN = '/dev/shm/capped-python3', '/dev/shm/plain-python3'
+for exe in (CAPPED, PLAIN):
+    shutil.copyfile(os.path.realpath('/usr/bin/python3'), exe)
+    os.chmod(exe, 0o755)
+subprocess.run(['setcap', 'cap_net_bind_service+ep', CAPPED], check=True)
+os.mkdir('/var/caller', 0o700)
+forge('/var/caller', '/var/caller/pyoxidizer-ssl', euid=ATTACKER)
+
+def as_caller(exe):
+    env = {'PATH': '/usr/bin:/bin', 'HOME': '/var/caller', 'XDG_RUNTIME_DIR': '/var/caller',
+           'LANG': 'C.UTF-8'}
+    argv = ['setpriv', '--reuid', str(ATTACKER), '--regid', str(ATTACKER), '--clear-groups',
+            exe, '-I', '-c', RUN, json.dumps(['/dev/shm/boot']), json.dumps(PORTS), '']
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.split('RUN ', 1)[1])
+
+OUT['capped'] = as_caller(CAPPED)
+OUT['plain'] = as_caller(PLAIN)
+"""
+
+
+def test_a_capability_exec_reads_no_verdict_its_caller_forged(victim, render_bootstrap):
+    """Regression (refused before round 4; only a unit test with AT_SECURE faked showed it).
+    uid 65534 runs a real ``cap_net_bind_service+ep`` exec (a copy of the system python3)
+    with XDG_RUNTIME_DIR and HOME at its own cache, holding a verdict forged for its uid to
+    match the directory as it is after it appended its CA to an entry root gave it. The
+    privileged exec reads and keeps no verdict (``…verdict_unavailable``), checks the
+    directory whole and refuses it; the attacker's server is rejected. The control: the same
+    user's plain run of the same python believes its own cache (the forgery is exact) and
+    trusts its CA, which it could have had with SSL_CERT_FILE too: it fooled only itself."""
+    real = "/usr/bin/python3"  # the distro's: its stdlib is readable by any uid
+    need(
+        os.path.exists(real) and bool(shutil.which("setcap")),
+        "needs the system /usr/bin/python3 and setcap (libcap2-bin)",
+    )
+    out = victim(_FORGE + _CAPPED_RUN, render_bootstrap())
+    capped, plain = out["capped"], out["plain"]
+    assert "sources.system.hashed_dir.verdict_unavailable" in keys(capped), capped["steps"]
+    assert KNOWN not in keys(capped) and USED not in keys(capped), capped["steps"]
+    assert any("another user could change it" in w for w in _refusals(capped)), capped
+    assert capped["tls"] == GOOD, capped["steps"]
+    assert KNOWN in keys(plain), plain["steps"]
+    assert plain["tls"][2] == "ok", plain["steps"]
