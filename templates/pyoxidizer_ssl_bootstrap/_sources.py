@@ -410,11 +410,14 @@ def system(setting: EnvSetting, note: Note) -> Decision | None:
                 return Decision("system", copy, dirs=[copy])
             if data:
                 return Decision("system", path, [(real, data)], stats=stats)
+    # A directory the same way (round 4: contexts were given the name, and a link met
+    # half-way was followed again at each handshake).
     label = "system: candidate dir"
     for path in _platform.CA_DIRS:
-        usable = path != default_dir and not _changeable(path, label, note)
-        if usable and hashed_dir(path, label, note) and not _entries_changeable(path, note):
-            return Decision("system", path, dirs=[path])
+        real = os.path.realpath(path)
+        usable = path != default_dir and not _changeable(path, label, note, real)
+        if usable and hashed_dir(real, label, note) and not _entries_changeable(real, note):
+            return Decision("system", path, dirs=[real])
     note("sources.system.none", "system: no certificate store found on this host")
     return None
 

@@ -290,3 +290,43 @@ def test_a_capability_exec_reads_no_verdict_its_caller_forged(victim, render_boo
     assert capped["tls"] == GOOD, capped["steps"]
     assert KNOWN in keys(plain), plain["steps"]
     assert plain["tls"][2] == "ok", plain["steps"]
+
+
+def test_a_link_met_half_way_to_a_candidate_directory_is_never_followed_again(
+    victim, render_bootstrap
+):
+    """Finding 2 (found attacking finding 1's fix). The same half-way link on a distro
+    candidate directory (``_platform.CA_DIRS``, used when no bundle file is found): root's
+    ``/var/lib/ca-certificates/openssl`` is a link into the shared sticky /dev/shm, where uid
+    65534's link leads on to root's hashed directory of the system CA. Both walks and the
+    check of every entry passed, and contexts were given the name as written; after the
+    decision the user re-points its link at a directory holding its CA. Now the real path is
+    resolved once, and is what is walked, checked and given to contexts."""
+    body = (
+        "os.rename(BUNDLE, '/etc/moved-bundle.pem')\n"  # no bundle file: candidate directories
+        "data = open('/etc/moved-bundle.pem', 'rb').read()\n"
+        "os.mkdir('/etc/real-certs')\n"
+        "with open('/etc/real-certs/ca.pem', 'wb') as f:\n"  # the test CA, the bundle's last
+        "    f.write(data[data.rindex(b'-----BEGIN CERTIFICATE-----'):])\n"
+        "subprocess.run(['openssl', 'rehash', '/etc/real-certs'], check=True)\n"
+        "os.makedirs('/var/lib/ca-certificates', exist_ok=True)\n"
+        "os.symlink('/dev/shm/hop', '/var/lib/ca-certificates/openssl')\n"
+        "OUT['linked'] = attacker('ln -s /etc/real-certs /dev/shm/hop')\n"
+        "import ssl\n"
+        "import pyoxidizer_ssl_bootstrap\n"
+        "report = pyoxidizer_ssl_bootstrap.install()\n"
+        "ctx = ssl.create_default_context()\n"
+        "OUT['before'] = every(ctx)\n"
+        "OUT['repointed'] = attacker(" + repr(_EVIL_DIR) + " + ' && ln -sfn /dev/shm/evil "
+        "/dev/shm/hop')\n"
+        "OUT['after'] = every(ctx) + every(ssl.create_default_context())\n"
+        "OUT['origin'], OUT['capath'] = report.origin, report.capath\n"
+        "OUT['steps'] = report.steps\n"
+    )
+    out = victim(body, render_bootstrap())
+    assert out["linked"] == 0 and out["repointed"] == 0  # the attacker's steps worked
+    assert out["before"] == GOOD, out["steps"]
+    assert out["after"] == GOOD * 2, out["steps"]  # the attacker's server stays rejected
+    # named as written, given to contexts by the real path that was checked
+    assert out["origin"] == "/var/lib/ca-certificates/openssl", out["steps"]
+    assert out["capath"] == "/etc/real-certs", out["steps"]
