@@ -238,29 +238,15 @@ def _entries_changeable(path: str, note: Note) -> bool:
 
 def _entry_open_to_others(path: str) -> str | None:
     """Why another user could change an XXXXXXXX.N entry of ``path`` (None when none could)."""
-    checked: dict[str, bool] = {}  # directories a link leads through, each walked once
-
-    def dir_changeable(where: str) -> bool:
-        if where not in checked:
-            checked[where] = others_can_change(where)
-        return checked[where]
-
+    memo: dict[str, os.stat_result] = {}  # each path lstat'ed once for all the entries
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         with os.scandir(fd) as listing:
             names = [item.name for item in listing if is_hash_name(item.name)]
         for name in names:
-            where = os.path.join(path, name)
-            for _ in range(40):  # each link on the way, as the kernel follows them
-                own = os.lstat(where)
-                why = _platform.open_to_others(own, _platform.STORE)
-                if why:
-                    return f"{name!r} (through {where!r}): {why}"
-                if not stat.S_ISLNK(own.st_mode):
-                    break
-                where = os.path.join(os.path.dirname(where), os.readlink(where))
-                if dir_changeable(os.path.dirname(where)):
-                    return f"{name!r} leads through {os.path.dirname(where)!r}"
+            why = _way_open_to_others(os.path.join(path, name), memo)
+            if why:
+                return f"{name!r} leads through {why}"
             entry = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0), dir_fd=fd)
             try:
                 info = os.fstat(entry)
@@ -271,6 +257,57 @@ def _entry_open_to_others(path: str) -> str | None:
                 return f"{name!r}: {why or 'not a regular file'}"
     finally:
         os.close(fd)
+    return None
+
+
+def _way_open_to_others(path: str, memo: dict[str, os.stat_result]) -> str | None:
+    """Why another user could change where the absolute ``path`` leads (None if none could),
+    resolved as the kernel resolves it: every directory passed through (sticky is fine
+    there), every link met however deep (its owner) and the directory holding each link and
+    the file at the end (sticky is not: anyone may add a name to it). The file itself is the
+    caller's to judge, by ``fstat`` of what it opens.
+
+    Round 4: a link met half-way (root's ``/etc/foo`` pointing into a shared directory where
+    another user's link led on) is on neither the path as written nor the real one, so
+    walking those two, as round 3 did, never saw it; OpenSSL follows it again at each lookup.
+    """
+
+    def lstat(where: str) -> os.stat_result:
+        if where not in memo:
+            memo[where] = os.lstat(where)
+        return memo[where]
+
+    why = _platform.open_to_others(lstat("/"), _platform.STORE, above=True)
+    if why:
+        return f"'/': {why}"
+    todo = [part for part in path.split("/") if part]
+    current, links = "/", 0
+    while todo:
+        part = todo.pop(0)
+        if part in (".", ".."):
+            current = os.path.dirname(current) if part == ".." else current
+            continue
+        where = os.path.join(current, part)
+        info = lstat(where)
+        link = stat.S_ISLNK(info.st_mode)
+        if link or not todo:  # whoever may write its directory may replace it
+            why = _platform.open_to_others(lstat(current), _platform.STORE)
+            if why:
+                return f"{current!r}: {why}"
+        if link:
+            why = _platform.open_to_others(info, _platform.STORE)
+            links += 1
+            if why or links > 40:
+                return f"{where!r}: {why or 'too many links'}"
+            target = os.readlink(where)
+            current = "/" if target.startswith("/") else current
+            todo[:0] = [part for part in target.split("/") if part]
+            continue
+        if todo:
+            why = _platform.open_to_others(info, _platform.STORE, above=True)
+            if why:
+                return f"{where!r}: {why}"
+        current = where
     return None
 
 

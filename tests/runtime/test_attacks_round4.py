@@ -330,3 +330,46 @@ def test_a_link_met_half_way_to_a_candidate_directory_is_never_followed_again(
     # named as written, given to contexts by the real path that was checked
     assert out["origin"] == "/var/lib/ca-certificates/openssl", out["steps"]
     assert out["capath"] == "/etc/real-certs", out["steps"]
+
+
+def test_a_link_met_half_way_by_an_entry_of_a_candidate_directory(victim, render_bootstrap):
+    """Finding 3 (found attacking finding 2's fix). The same half-way link, one level down:
+    an entry of a candidate directory is root's link to ``/etc/foo/ca.pem``, where
+    ``/etc/foo`` is root's link into the shared sticky /dev/shm and uid 65534's link there
+    leads on to root's directory. Round 3 walks each entry's link chain and the directory each
+    link leads into, as written and resolved: the link met half-way is on neither. OpenSSL
+    follows the chain again whenever a context first looks up that issuer; after the user
+    re-points its link at a file holding the system CA and its own, a new context loads both
+    (every certificate of a hashed file it opens) and trusts the attacker's server. Now every
+    link met on the way to an entry's file, however deep, must be one no other user could
+    change, in a directory no other user could change."""
+    body = (
+        "os.rename(BUNDLE, '/etc/moved-bundle.pem')\n"  # no bundle file: candidate directories
+        "data = open('/etc/moved-bundle.pem', 'rb').read()\n"
+        "os.mkdir('/etc/real-store')\n"
+        "with open('/etc/real-store/ca.pem', 'wb') as f:\n"  # the test CA, the bundle's last
+        "    f.write(data[data.rindex(b'-----BEGIN CERTIFICATE-----'):])\n"
+        "name = subprocess.run(['openssl', 'x509', '-hash', '-noout', '-in',\n"
+        "                       '/etc/real-store/ca.pem'], capture_output=True, text=True,\n"
+        "                      check=True).stdout.strip() + '.0'\n"
+        "os.symlink('/dev/shm/hop', '/etc/foo')\n"
+        "OUT['linked'] = attacker('ln -s /etc/real-store /dev/shm/hop')\n"
+        "os.makedirs('/var/lib/ca-certificates/openssl')\n"
+        "os.symlink('/etc/foo/ca.pem', '/var/lib/ca-certificates/openssl/' + name)\n"
+        "import ssl\n"
+        "import pyoxidizer_ssl_bootstrap\n"
+        "report = pyoxidizer_ssl_bootstrap.install()\n"
+        "ctx = ssl.create_default_context()\n"
+        "OUT['before'] = every(ctx)\n"
+        "OUT['repointed'] = attacker('mkdir /dev/shm/evil'\n"
+        "    ' && cat /etc/real-store/ca.pem - > /dev/shm/evil/ca.pem'\n"
+        "    ' && ln -sfn /dev/shm/evil /dev/shm/hop')\n"
+        "OUT['after'] = every(ctx) + every(ssl.create_default_context())\n"
+        "OUT['origin'], OUT['capath'] = report.origin, report.capath\n"
+        "OUT['steps'] = report.steps\n"
+    )
+    out = victim(body, render_bootstrap())
+    assert out["linked"] == 0 and out["repointed"] == 0  # the attacker's steps worked
+    assert out["after"][2] != "ok" and out["after"][5] != "ok", out["steps"]
+    assert "sources.system.entry_changeable" in keys(out), out["steps"]
+    assert out["origin"] != "/var/lib/ca-certificates/openssl", out["steps"]
