@@ -220,9 +220,10 @@ def _entries_changeable(path: str, note: Note) -> bool:
 
     A candidate directory is given to contexts as a capath, read lazily: every hashed entry it
     holds is trusted, so each must pass what the directory passed (round 3: an entry another
-    user owned was trusted). Each link on the way (its owner, and every directory above where it
-    is and where it leads) and the file itself, opened through the directory's descriptor and
-    checked by ``fstat`` (owner, mode; what OpenSSL will open, not a name checked before).
+    user owned was trusted). Each link on the way, however deep (its owner, and every directory
+    it is in or leads through: ``_way_open_to_others``), and the file itself, opened through the
+    directory's descriptor and checked by ``fstat`` (owner, mode; what OpenSSL will open, not a
+    name checked before).
     """
     if not _platform.POSIX_OWNERS:
         return False
