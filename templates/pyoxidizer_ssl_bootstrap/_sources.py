@@ -239,7 +239,7 @@ def _entries_changeable(path: str, note: Note) -> bool:
 
 def _entry_open_to_others(path: str) -> str | None:
     """Why another user could change an XXXXXXXX.N entry of ``path`` (None when none could)."""
-    memo: dict[str, os.stat_result] = {}  # each path lstat'ed once for all the entries
+    memo: dict[tuple[str, bool], str | None] = {}  # what each directory was judged
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         with os.scandir(fd) as listing:
@@ -261,7 +261,7 @@ def _entry_open_to_others(path: str) -> str | None:
     return None
 
 
-def _way_open_to_others(path: str, memo: dict[str, os.stat_result]) -> str | None:
+def _way_open_to_others(path: str, memo: dict[tuple[str, bool], str | None]) -> str | None:
     """Why another user could change where the absolute ``path`` leads (None if none could),
     resolved as the kernel resolves it: every directory passed through (sticky is fine
     there), every link met however deep (its owner) and the directory holding each link and
@@ -273,12 +273,13 @@ def _way_open_to_others(path: str, memo: dict[str, os.stat_result]) -> str | Non
     walking those two, as round 3 did, never saw it; OpenSSL follows it again at each lookup.
     """
 
-    def lstat(where: str) -> os.stat_result:
-        if where not in memo:
-            memo[where] = os.lstat(where)
-        return memo[where]
+    def judged(where: str, above: bool = False) -> str | None:
+        key = (where, above)  # each directory judged once for all the entries
+        if key not in memo:
+            memo[key] = _platform.open_to_others(os.lstat(where), _platform.STORE, above)
+        return memo[key]
 
-    why = _platform.open_to_others(lstat("/"), _platform.STORE, above=True)
+    why = judged("/", above=True)
     if why:
         return f"'/': {why}"
     todo = [part for part in path.split("/") if part]
@@ -289,10 +290,13 @@ def _way_open_to_others(path: str, memo: dict[str, os.stat_result]) -> str | Non
             current = os.path.dirname(current) if part == ".." else current
             continue
         where = os.path.join(current, part)
-        info = lstat(where)
+        if todo and memo.get((where, True), "") is None:  # passed through before, and passed
+            current = where
+            continue
+        info = os.lstat(where)
         link = stat.S_ISLNK(info.st_mode)
         if link or not todo:  # whoever may write its directory may replace it
-            why = _platform.open_to_others(lstat(current), _platform.STORE)
+            why = judged(current)
             if why:
                 return f"{current!r}: {why}"
         if link:
@@ -305,7 +309,7 @@ def _way_open_to_others(path: str, memo: dict[str, os.stat_result]) -> str | Non
             todo[:0] = [part for part in target.split("/") if part]
             continue
         if todo:
-            why = _platform.open_to_others(info, _platform.STORE, above=True)
+            why = memo[(where, True)] = _platform.open_to_others(info, _platform.STORE, above=True)
             if why:
                 return f"{where!r}: {why}"
         current = where
