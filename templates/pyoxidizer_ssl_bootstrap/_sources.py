@@ -236,9 +236,10 @@ def _entries_changeable(path: str, note: Note) -> bool:
 
     A candidate directory is given to contexts as a capath, read lazily: every hashed entry it
     holds is trusted, so each must pass what the directory passed (round 3: an entry another
-    user owned was trusted). Each link on the way (its owner, and every directory above where it
-    is and where it leads) and the file itself, opened through the directory's descriptor and
-    checked by ``fstat`` (owner, mode; what OpenSSL will open, not a name checked before).
+    user owned was trusted). Each link on the way, however deep (its owner, and every directory
+    it is in or leads through: ``_way_open_to_others``), and the file itself, opened through the
+    directory's descriptor and checked by ``fstat`` (owner, mode; what OpenSSL will open, not a
+    name checked before).
     """
     if not _platform.POSIX_OWNERS:
         return False
@@ -254,29 +255,15 @@ def _entries_changeable(path: str, note: Note) -> bool:
 
 def _entry_open_to_others(path: str) -> str | None:
     """Why another user could change an XXXXXXXX.N entry of ``path`` (None when none could)."""
-    checked: dict[str, bool] = {}  # directories a link leads through, each walked once
-
-    def dir_changeable(where: str) -> bool:
-        if where not in checked:
-            checked[where] = others_can_change(where)
-        return checked[where]
-
+    memo: dict[tuple[str, bool], str | None] = {}  # what each directory was judged
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         with os.scandir(fd) as listing:
             names = [item.name for item in listing if is_hash_name(item.name)]
         for name in names:
-            where = os.path.join(path, name)
-            for _ in range(40):  # each link on the way, as the kernel follows them
-                own = os.lstat(where)
-                why = _platform.open_to_others(own, _platform.STORE)
-                if why:
-                    return f"{name!r} (through {where!r}): {why}"
-                if not stat.S_ISLNK(own.st_mode):
-                    break
-                where = os.path.join(os.path.dirname(where), os.readlink(where))
-                if dir_changeable(os.path.dirname(where)):
-                    return f"{name!r} leads through {os.path.dirname(where)!r}"
+            why = _way_open_to_others(os.path.join(path, name), memo)
+            if why:
+                return f"{name!r} leads through {why}"
             entry = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0), dir_fd=fd)
             try:
                 info = os.fstat(entry)
@@ -287,6 +274,61 @@ def _entry_open_to_others(path: str) -> str | None:
                 return f"{name!r}: {why or 'not a regular file'}"
     finally:
         os.close(fd)
+    return None
+
+
+def _way_open_to_others(path: str, memo: dict[tuple[str, bool], str | None]) -> str | None:
+    """Why another user could change where the absolute ``path`` leads (None if none could),
+    resolved as the kernel resolves it: every directory passed through (sticky is fine
+    there), every link met however deep (its owner) and the directory holding each link and
+    the file at the end (sticky is not: anyone may add a name to it). The file itself is the
+    caller's to judge, by ``fstat`` of what it opens.
+
+    Round 4: a link met half-way (root's ``/etc/foo`` pointing into a shared directory where
+    another user's link led on) is on neither the path as written nor the real one, so
+    walking those two, as round 3 did, never saw it; OpenSSL follows it again at each lookup.
+    """
+
+    def judged(where: str, above: bool = False) -> str | None:
+        key = (where, above)  # each directory judged once for all the entries
+        if key not in memo:
+            memo[key] = _platform.open_to_others(os.lstat(where), _platform.STORE, above)
+        return memo[key]
+
+    why = judged("/", above=True)
+    if why:
+        return f"'/': {why}"
+    todo = [part for part in path.split("/") if part]
+    current, links = "/", 0
+    while todo:
+        part = todo.pop(0)
+        if part in (".", ".."):
+            current = os.path.dirname(current) if part == ".." else current
+            continue
+        where = os.path.join(current, part)
+        if todo and memo.get((where, True), "") is None:  # passed through before, and passed
+            current = where
+            continue
+        info = os.lstat(where)
+        link = stat.S_ISLNK(info.st_mode)
+        if link or not todo:  # whoever may write its directory may replace it
+            why = judged(current)
+            if why:
+                return f"{current!r}: {why}"
+        if link:
+            why = _platform.open_to_others(info, _platform.STORE)
+            links += 1
+            if why or links > 40:
+                return f"{where!r}: {why or 'too many links'}"
+            target = os.readlink(where)
+            current = "/" if target.startswith("/") else current
+            todo[:0] = [part for part in target.split("/") if part]
+            continue
+        if todo:
+            why = memo[(where, True)] = _platform.open_to_others(info, _platform.STORE, above=True)
+            if why:
+                return f"{where!r}: {why}"
+        current = where
     return None
 
 
@@ -314,22 +356,33 @@ def hashed_copy(
     not walked (nothing of it can be used either way). The content check's verdict is kept
     between runs and used while nothing it read has changed (``_verdicts.check``); the
     ownership walk above the directory runs at every run.
+
+    The directory is resolved once, and that real path is what is walked (with the path as
+    written), checked, keyed in a kept verdict, returned and so given to contexts and
+    exported (round 4: a link met half-way, on neither path, was followed again by OpenSSL at
+    each handshake after another user re-pointed it, as round 3 found for a bundle).
     """
     real = real or os.path.realpath(bundle)
-    directory = _platform.CA_HASHED_DIRS.get(real)
-    if directory is None or not _platform.POSIX_OWNERS:
+    written = _platform.CA_HASHED_DIRS.get(real)
+    if written is None or not _platform.POSIX_OWNERS:
         return None
     label = "system: hashed directory"
     try:
-        os.lstat(directory)
+        os.lstat(written)
     except OSError as exc:
         note(
             "sources.system.hashed_dir.refused",
-            f"{label} {directory!r}: {exc.strerror or exc}; splitting {bundle!r} instead",
+            f"{label} {written!r}: {exc.strerror or exc}; splitting {bundle!r} instead",
         )
         return None
-    if _changeable(directory, label, note):
+    directory = os.path.realpath(written)  # resolved once: no link on it is followed again
+    if _changeable(written, label, note, directory):
         return None
+    if directory != written:
+        note(
+            "sources.system.hashed_dir.resolved",
+            f"{label} {written!r}: a link; its real path {directory!r} is what is checked and used",
+        )
     from . import _verdicts  # only on a host whose bundle has one
 
     reason = _refusal(_verdicts.check, directory, real, data, note, read)
@@ -425,12 +478,15 @@ def system(setting: EnvSetting, note: Note) -> Decision | None:
                 return Decision("system", copy, dirs=[copy])
             if data:
                 return Decision("system", path, [(real, data)], stats=stats)
+    # A directory the same way (round 4: contexts were given the name, and a link met
+    # half-way was followed again at each handshake).
     label = "system: candidate dir"
     for path in _platform.CA_DIRS:
         usable = path != default_dir and not _absent(path, label, "dir", note)
-        usable = usable and not _changeable(path, label, note)
-        if usable and hashed_dir(path, label, note) and not _entries_changeable(path, note):
-            return Decision("system", path, dirs=[path])
+        real = os.path.realpath(path) if usable else path
+        usable = usable and not _changeable(path, label, note, real)
+        if usable and hashed_dir(real, label, note) and not _entries_changeable(real, note):
+            return Decision("system", path, dirs=[real])
     note("sources.system.none", "system: no certificate store found on this host")
     return None
 
