@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 
+from . import _platform
 from ._cache import (
     _DIR_FLAGS,
     _FILE_FLAGS,
@@ -68,12 +69,7 @@ def write_line(cache_fd: int, name: str, form: str, line: str, most: int) -> Non
         except FileNotFoundError:
             pass
         out = os.open(new, _FILE_FLAGS, 0o600, dir_fd=cache_fd)
-        try:
-            view = memoryview(text.encode("utf-8", "surrogateescape"))
-            while view:
-                view = view[os.write(out, view) :]
-        finally:
-            os.close(out)
+        _platform.write_all(out, text.encode("utf-8", "surrogateescape"))
         os.rename(new, name, src_dir_fd=cache_fd, dst_dir_fd=cache_fd)
     finally:
         fcntl.flock(cache_fd, fcntl.LOCK_UN)
@@ -172,21 +168,10 @@ def _write_entry(
     os.mkdir(tmp, 0o700, dir_fd=cache_fd)
     fd = os.open(tmp, _DIR_FLAGS, dir_fd=cache_fd)
     try:
-        written = []
         index = render_index(name, files, boot_id(), source)
         kept = [(SOURCE, source)] if source else []
         for file_name, data in [*files, *kept, (INDEX, index)]:
-            out = os.open(file_name, _FILE_FLAGS, 0o600, dir_fd=fd)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(out, view) :]
-                written.append(out)
-            except BaseException:
-                os.close(out)
-                raise
-        for out in written:
-            os.close(out)
+            _platform.write_all(os.open(file_name, _FILE_FLAGS, 0o600, dir_fd=fd), data)
         os.utime(fd, ns=(SENTINEL_NS, SENTINEL_NS))
         os.rename(tmp, name, src_dir_fd=cache_fd, dst_dir_fd=cache_fd)
         os.utime(fd, ns=(SENTINEL_NS, SENTINEL_NS))  # should the rename have touched it

@@ -186,6 +186,17 @@ def move_high(fd: int) -> int:
     return high
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd`` (however many writes that takes), then close ``fd``,
+    also when a write fails: the one writer of the private directory's and the cache's files."""
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
 def can_open(directory: str, name: str | None) -> bool:
     """Can OpenSSL, with the process's credentials and view of the file system now, open
     ``name`` through the path contexts were given? (A sandbox, a chroot, a uid change.) True

@@ -370,7 +370,7 @@ def _make_by_name(parent: str, files: list[tuple[str, bytes]]) -> PrivateDir:
     os.mkdir(path, 0o700)
     for file_name, data in files:
         fd = os.open(os.path.join(path, file_name), _FILE_FLAGS, 0o600)
-        _write_all(fd, data)
+        _platform.write_all(fd, data)
     return PrivateDir(parent, os.path.basename(path), None, path, files, PREFIX)
 
 
@@ -386,13 +386,4 @@ def _mkdir_unique(parent_fd: int, prefix: str) -> str:
 
 
 def _write_new(name: str, data: bytes, dir_fd: int) -> None:
-    _write_all(os.open(name, _FILE_FLAGS, 0o600, dir_fd=dir_fd), data)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
+    _platform.write_all(os.open(name, _FILE_FLAGS, 0o600, dir_fd=dir_fd), data)
