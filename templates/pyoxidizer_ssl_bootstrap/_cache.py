@@ -155,6 +155,12 @@ def identity(
             f"{info.st_ctime_ns} {info.st_uid} {info.st_mode}"
         )
     parts.extend(f"{name} {pem}" for name, pem in extra)
+    return _framed(parts)
+
+
+def _framed(parts: list[str]) -> str:
+    """``parts`` as one IDENTITIES key: each framed by its length (no two lists give the same
+    text), in hex (a key is one word of a line)."""
     return "".join(f"{len(part)}:{part}" for part in parts).encode("utf-8", "surrogateescape").hex()
 
 
@@ -174,7 +180,7 @@ def source_hint(version: str, certifi: bool, extra: Iterable[tuple[str, str]], s
     parts = [IDENTITIES_FORMAT, FORMAT, "source", version, "certifi" if certifi else "system"]
     parts.extend([binary, str(size)])
     parts.extend(f"{name} {pem}" for name, pem in extra)
-    return "".join(f"{len(part)}:{part}" for part in parts).encode("utf-8", "surrogateescape").hex()
+    return _framed(parts)
 
 
 def known_key(cache: Opened, ident: str, note: Note) -> str | None:
@@ -217,19 +223,11 @@ def read_lines(
     a link or blocking (a FIFO), a regular file of ours open to no one else, of at most
     ``most_bytes``, whose first line is ``form``. ([], None) when it is not there."""
     try:
-        fd = os.open(name, _READ_FLAGS | getattr(os, "O_NONBLOCK", 0), dir_fd=cache_fd)
+        text, why = _read_own(cache_fd, name, most_bytes)
     except FileNotFoundError:
         return [], None
     except OSError as exc:
         return [], f"not opened: {exc.strerror or exc}"
-    try:
-        info = os.fstat(fd)
-        why = _platform.open_to_others(info, _platform.MINE)
-        if not why and (not stat.S_ISREG(info.st_mode) or info.st_size > most_bytes):
-            why = "not a small regular file"
-        text = b"" if why else read_upto(fd, info.st_size + 1)
-    finally:
-        os.close(fd)
     lines = text.decode("utf-8", "surrogateescape").split("\n")
     if not why and lines[0] != form:
         why = "not in this format"
@@ -524,33 +522,40 @@ def _verify(fd: int, name: str, source: bytes | None = None) -> tuple[list[str],
     return files, None
 
 
-def _read_own(fd: int, file: str, most: int) -> tuple[bytes, str | None]:
-    """(the bytes of ``file`` in the entry open at ``fd``, None), or (b"", why not): a regular
-    file of ours alone of at most ``most`` bytes, opened without following a link."""
-    file_fd = os.open(file, _READ_FLAGS, dir_fd=fd)
+def _open_own(dir_fd: int, file: str) -> tuple[int, os.stat_result, str | None]:
+    """(descriptor, fstat, why it may not be read or None) of ``file`` in the directory open at
+    ``dir_fd``, opened without following a link or blocking (a FIFO): it must be a regular
+    file of ours alone. The caller closes the descriptor."""
+    file_fd = os.open(file, _READ_FLAGS | getattr(os, "O_NONBLOCK", 0), dir_fd=dir_fd)
     try:
         meta = os.fstat(file_fd)
-        if not stat.S_ISREG(meta.st_mode) or meta.st_size > most:
-            return b"", f"not a regular file of at most {most} bytes"
-        why = _platform.open_to_others(meta, _platform.MINE)
-        if why:
-            return b"", why
-        return os.read(file_fd, meta.st_size + 1), None
+    except BaseException:
+        os.close(file_fd)
+        raise
+    why = None if stat.S_ISREG(meta.st_mode) else "not a regular file"
+    return file_fd, meta, why or _platform.open_to_others(meta, _platform.MINE)
+
+
+def _read_own(dir_fd: int, file: str, most: int) -> tuple[bytes, str | None]:
+    """(the bytes of ``file`` in the directory open at ``dir_fd``, None), or (b"", why not):
+    a regular file of ours alone (``_open_own``) of at most ``most`` bytes (an entry's INDEX,
+    the cache directory's IDENTITIES and HASHED)."""
+    file_fd, meta, why = _open_own(dir_fd, file)
+    try:
+        if not why and meta.st_size > most:
+            why = f"over {most} bytes"
+        return (b"", why) if why else (read_upto(file_fd, meta.st_size + 1), None)
     finally:
         os.close(file_fd)
 
 
 def _holds(fd: int, file: str, expected: bytes) -> tuple[bool, str | None]:
     """(whether ``file`` in the entry open at ``fd`` holds exactly ``expected``, None), or
-    (False, why it cannot be read): a regular file of ours alone, opened without following a
-    link, compared 16 KB at a time (reading 220 KB whole into a new object costs a fresh
-    process twice as much: its pages are faulted in)."""
-    file_fd = os.open(file, _READ_FLAGS, dir_fd=fd)
+    (False, why it cannot be read): a regular file of ours alone (``_open_own``), compared
+    16 KB at a time (reading 220 KB whole into a new object costs a fresh process twice as
+    much: its pages are faulted in)."""
+    file_fd, meta, why = _open_own(fd, file)
     try:
-        meta = os.fstat(file_fd)
-        if not stat.S_ISREG(meta.st_mode):
-            return False, "not a regular file"
-        why = _platform.open_to_others(meta, _platform.MINE)
         if why:
             return False, why
         if meta.st_size != len(expected):
