@@ -12,7 +12,7 @@ from types import ModuleType
 
 import pytest
 
-from support.env import only_ours_dir
+from support.env import need, only_ours_dir
 
 
 @pytest.fixture
@@ -48,6 +48,27 @@ def safe_dir() -> Iterator[Path]:
     path.mkdir(mode=0o700)
     yield path
     shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def cache_in(runtime: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], ModuleType]:
+    """``use(directory)``: the runtime's ``_cache`` with its cache directory under ``directory``,
+    given as XDG_RUNTIME_DIR (no HOME, no XDG_CACHE_HOME), and no /dev/shm (this process's own:
+    tests that want one give it a directory of theirs); skips where ``directory`` lies where
+    others can write (``need``)."""
+
+    def use(directory: Path) -> ModuleType:
+        from pyoxidizer_ssl_bootstrap import _cache, _platform  # type: ignore[import-not-found]
+
+        why = _platform.chain_open_to_others(str(directory), _platform.EXPORTED)
+        need(why is None, f"the checkout lies where others can write: {why}")
+        for name in ("XDG_CACHE_HOME", "HOME"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(directory))
+        monkeypatch.setattr(_cache, "SHM", None)
+        return _cache  # type: ignore[no-any-return]
+
+    return use
 
 
 class Trace(list[str]):

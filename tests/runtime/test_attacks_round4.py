@@ -15,12 +15,11 @@ import os
 import shutil
 
 import pytest
-from test_hashed_copy_kept import _HEAD, _RUN, ATTACKER, FEDORA, GOOD, KEPT, KNOWN, USED
+from test_hashed_copy_kept import GOOD, KEPT, KNOWN, USED, _refusals, victim_runner
 
 from support.env import need
-from support.layouts import RHEL_BUNDLE, RHEL_HASHED, code_in_layout
 from support.steps import keys, steps
-from support.tls import VERIFY_SOURCE, port_of
+from support.tls import VERIFY_SOURCE
 
 pytestmark = pytest.mark.usefixtures("namespaces")
 
@@ -45,29 +44,9 @@ def child():
 
 
 @pytest.fixture
-def victim(tmp_path, home, server, corp_server, corp_ca, evil_server, evil_ca, bundle_pem):
-    """Run ``body`` as root in the Fedora 43 layout after the heads above; return its OUT.
-    PORTS: the system CA's server, the corporate CA's (a CA the bundle does not hold), then
-    the attacker's."""
-
-    def _run(body: str, boot) -> dict:
-        head = _HEAD.format(
-            hashed=RHEL_HASHED,
-            bundle=RHEL_BUNDLE,
-            run=_RUN.format(verify=VERIFY_SOURCE),
-            ports=[port_of(server), port_of(corp_server), port_of(evil_server)],
-            corp=corp_ca.cert_pem.bytes(),
-            evil=evil_ca.cert_pem.bytes(),
-            attacker=ATTACKER,
-        )
-        head += _MORE.format(verify=VERIFY_SOURCE)
-        return code_in_layout(FEDORA, tmp_path, home, server, bundle_pem, boot, head + body)
-
-    return _run
-
-
-def _refusals(run: dict) -> list[str]:
-    return steps(run, "sources.system.hashed_dir.refused") + steps(run, "sources.system.changeable")
+def victim(request):
+    """test_hashed_copy_kept's victim, with ``every`` and ``child`` added to its head."""
+    return victim_runner(request, _MORE.format(verify=VERIFY_SOURCE))
 
 
 # The attacker's own hashed directory, made in the shared /dev/shm (stdin: its CA).

@@ -124,25 +124,34 @@ KEPT_TAMPER = {
 CASES = {**TAMPER, **KEPT_TAMPER}
 
 
-@pytest.fixture
-def victim(tmp_path, home, server, corp_server, corp_ca, evil_server, evil_ca, bundle_pem):
-    """Run ``body`` as root in the Fedora 43 layout after the head above; return its OUT.
-    PORTS: the system CA's server, then the corporate CA's (a CA the bundle does not hold),
-    then the attacker's."""
+def victim_runner(request: pytest.FixtureRequest, more: str = ""):
+    """``run(body, boot)``: ``body`` run as root in the Fedora 43 layout after the head above
+    (and ``more``), returning its OUT. PORTS: the system CA's server, then the corporate CA's
+    (a CA the bundle does not hold), then the attacker's. The fixtures are the caller's
+    (test_attacks_round4.py runs the same victim with a head of its own added)."""
+    get = request.getfixturevalue
+    server, corp_server, evil_server = (get(n) for n in ("server", "corp_server", "evil_server"))
+    head = _HEAD.format(
+        hashed=RHEL_HASHED,
+        bundle=RHEL_BUNDLE,
+        run=_RUN.format(verify=VERIFY_SOURCE),
+        ports=[port_of(server), port_of(corp_server), port_of(evil_server)],
+        corp=get("corp_ca").cert_pem.bytes(),
+        evil=get("evil_ca").cert_pem.bytes(),
+        attacker=ATTACKER,
+    )
+    tmp_path, home, bundle_pem = get("tmp_path"), get("home"), get("bundle_pem")
 
     def _run(body: str, boot) -> dict:
-        head = _HEAD.format(
-            hashed=RHEL_HASHED,
-            bundle=RHEL_BUNDLE,
-            run=_RUN.format(verify=VERIFY_SOURCE),
-            ports=[port_of(server), port_of(corp_server), port_of(evil_server)],
-            corp=corp_ca.cert_pem.bytes(),
-            evil=evil_ca.cert_pem.bytes(),
-            attacker=ATTACKER,
-        )
-        return code_in_layout(FEDORA, tmp_path, home, server, bundle_pem, boot, head + body)
+        return code_in_layout(FEDORA, tmp_path, home, server, bundle_pem, boot, head + more + body)
 
     return _run
+
+
+@pytest.fixture
+def victim(request):
+    """``victim_runner``'s run, with the head above."""
+    return victim_runner(request)
 
 
 def _refusals(run: dict) -> list[str]:

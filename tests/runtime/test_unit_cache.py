@@ -15,8 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from support.env import need
-
 FILES = [("0d2a4c1e.0", b"first\n"), ("0d2a4c1e.1", b"second\n"), ("5f0b62ea.0", b"third\n")]
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="the cache needs /proc/self/fd (Linux)"
@@ -24,18 +22,9 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def cache(runtime, monkeypatch, safe_dir):
-    """``_cache`` with XDG_RUNTIME_DIR = safe_dir (no HOME, no XDG_CACHE_HOME), and no
-    /dev/shm (this process's own: tests that want one give it a directory of theirs)."""
-    from pyoxidizer_ssl_bootstrap import _cache, _platform
-
-    why = _platform.chain_open_to_others(str(safe_dir), _platform.EXPORTED)
-    need(why is None, f"the checkout lies where others can write: {why}")
-    for name in ("XDG_CACHE_HOME", "HOME"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(safe_dir))
-    monkeypatch.setattr(_cache, "SHM", None)
-    return _cache
+def cache(cache_in, safe_dir):
+    """``_cache`` with its cache in safe_dir (``cache_in``)."""
+    return cache_in(safe_dir)
 
 
 def publishing():

@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from pyoxidizer_ssl import x509
-from support.env import need
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="the cache needs /proc/self/fd (Linux)"
@@ -48,18 +47,13 @@ def store(safe_dir: Path, bundle_pem: bytes) -> tuple[str, str, bytes]:
 
 
 @pytest.fixture
-def verdicts(runtime, monkeypatch, safe_dir):
+def verdicts(cache_in, monkeypatch, safe_dir):
     """``_verdicts`` with its cache in safe_dir/run (XDG_RUNTIME_DIR), RACY_NS 0."""
-    from pyoxidizer_ssl_bootstrap import _cache, _platform, _verdicts
+    from pyoxidizer_ssl_bootstrap import _verdicts
 
     runtime_dir = safe_dir / "run"
     runtime_dir.mkdir(mode=0o700)
-    why = _platform.chain_open_to_others(str(runtime_dir), _platform.EXPORTED)
-    need(why is None, f"the checkout lies where others can write: {why}")
-    for name in ("XDG_CACHE_HOME", "HOME"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime_dir))
-    monkeypatch.setattr(_cache, "SHM", None)
+    cache_in(runtime_dir)
     monkeypatch.setattr(_verdicts, "RACY_NS", 0)
     return _verdicts
 
