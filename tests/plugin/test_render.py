@@ -147,3 +147,19 @@ def test_runtime_constants_are_the_runtimes_own(render_bootstrap, tmp_path):
     assert render.runtime_constant("_sources.py", "ENV_VARS") == doctor.ENV_VARIABLES
     with pytest.raises(LookupError, match=r"_sources\.py defines no constant NO_SUCH_NAME"):
         render.runtime_constant("_sources.py", "NO_SUCH_NAME")
+
+
+def test_certifi_hashes_are_one_constant(tmp_path: Path) -> None:
+    """``_data`` keeps certifi's subject hashes as one string, split when it is imported: as a
+    tuple of ~140 constants each would be unmarshalled and interned at every run, a cache hit
+    included, which never reads them (#20.4). The value is the build's hashes, in file order."""
+    rendered, _ = render.render_sources(config.validate({}, tmp_path))
+    code = compile(rendered["_data.py"], "_data.py", "exec")
+    namespace: dict[str, object] = {}
+    exec(code, namespace)
+    hashes = render.certifi_data().hashes
+    assert len(hashes) > 100
+    assert namespace["CERTIFI_HASHES"] == tuple(hashes)
+    constants = [c for c in code.co_consts if isinstance(c, str)]
+    constants += [item for c in code.co_consts if isinstance(c, tuple) for item in c]
+    assert not set(hashes) & set(constants)  # no hash is a constant of its own
