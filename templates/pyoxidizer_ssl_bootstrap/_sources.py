@@ -243,7 +243,9 @@ def _entries_changeable(path: str, note: Note) -> bool:
     """
     if not _platform.POSIX_OWNERS:
         return False
-    why = _refusal(_entry_open_to_others, path)
+    from . import _store_dir  # only where a candidate directory holds hashed entries
+
+    why = _refusal(_store_dir.entry_open_to_others, path, is_hash_name)
     if why:
         note(
             "sources.system.entry_changeable",
@@ -253,83 +255,12 @@ def _entries_changeable(path: str, note: Note) -> bool:
     return False
 
 
-def _entry_open_to_others(path: str) -> str | None:
-    """Why another user could change an XXXXXXXX.N entry of ``path`` (None when none could)."""
-    memo: dict[tuple[str, bool], str | None] = {}  # what each directory was judged
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        with os.scandir(fd) as listing:
-            names = [item.name for item in listing if is_hash_name(item.name)]
-        for name in names:
-            why = _way_open_to_others(os.path.join(path, name), memo)
-            if why:
-                return f"{name!r} leads through {why}"
-            entry = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0), dir_fd=fd)
-            try:
-                info = os.fstat(entry)
-            finally:
-                os.close(entry)
-            why = _platform.open_to_others(info, _platform.STORE)
-            if why or not stat.S_ISREG(info.st_mode):
-                return f"{name!r}: {why or 'not a regular file'}"
-    finally:
-        os.close(fd)
-    return None
-
-
 def _way_open_to_others(path: str, memo: dict[tuple[str, bool], str | None]) -> str | None:
-    """Why another user could change where the absolute ``path`` leads (None if none could),
-    resolved as the kernel resolves it: every directory passed through (sticky is fine
-    there), every link met however deep (its owner) and the directory holding each link and
-    the file at the end (sticky is not: anyone may add a name to it). The file itself is the
-    caller's to judge, by ``fstat`` of what it opens.
+    """Why another user could change where the absolute ``path`` leads (None if none could):
+    ``_store_dir.way_open_to_others``, loaded only where a candidate directory is judged."""
+    from . import _store_dir
 
-    Round 4: a link met half-way (root's ``/etc/foo`` pointing into a shared directory where
-    another user's link led on) is on neither the path as written nor the real one, so
-    walking those two, as round 3 did, never saw it; OpenSSL follows it again at each lookup.
-    """
-
-    def judged(where: str, above: bool = False) -> str | None:
-        key = (where, above)  # each directory judged once for all the entries
-        if key not in memo:
-            memo[key] = _platform.open_to_others(os.lstat(where), _platform.STORE, above)
-        return memo[key]
-
-    why = judged("/", above=True)
-    if why:
-        return f"'/': {why}"
-    todo = [part for part in path.split("/") if part]
-    current, links = "/", 0
-    while todo:
-        part = todo.pop(0)
-        if part in (".", ".."):
-            current = os.path.dirname(current) if part == ".." else current
-            continue
-        where = os.path.join(current, part)
-        if todo and memo.get((where, True), "") is None:  # passed through before, and passed
-            current = where
-            continue
-        info = os.lstat(where)
-        link = stat.S_ISLNK(info.st_mode)
-        if link or not todo:  # whoever may write its directory may replace it
-            why = judged(current)
-            if why:
-                return f"{current!r}: {why}"
-        if link:
-            why = _platform.open_to_others(info, _platform.STORE)
-            links += 1
-            if why or links > 40:
-                return f"{where!r}: {why or 'too many links'}"
-            target = os.readlink(where)
-            current = "/" if target.startswith("/") else current
-            todo[:0] = [part for part in target.split("/") if part]
-            continue
-        if todo:
-            why = memo[(where, True)] = _platform.open_to_others(info, _platform.STORE, above=True)
-            if why:
-                return f"{where!r}: {why}"
-        current = where
-    return None
+    return _store_dir.way_open_to_others(path, memo)
 
 
 def hashed_copy(
@@ -599,17 +530,19 @@ def certifi_bundle(note: Note | None = None) -> bytes | None:
     if on_disk:
         path = os.path.join(real, "cacert.pem")
         try:
-            data = _read_file(path)
+            data, changeable = _read_file(path)
         except (FileNotFoundError, NotADirectoryError):
-            data = b""  # not a plain file here (in an archive): the loader's readers
+            data, changeable = b"", None  # not a plain file here (in an archive): the readers
         except Exception as exc:  # the readers below would serve the same file, unchecked
             if note is not None:
-                key, why = (
-                    ("changeable", str(exc))
-                    if isinstance(exc, _Changeable)
-                    else ("read_failed", f"{exc!r}; not read another way")
+                note(
+                    "sources.certifi.read_failed",
+                    f"certifi: {path!r}: {exc!r}; not read another way; not used",
                 )
-                note(f"sources.certifi.{key}", f"certifi: {path!r}: {why}; not used")
+            return None
+        if changeable:  # nor read another way: the readers would serve the same file
+            if note is not None:
+                note("sources.certifi.changeable", f"certifi: {path!r}: {changeable}; not used")
             return None
         if data:
             return data
@@ -641,20 +574,17 @@ def _read_resource(get_reader: Callable[[str], object]) -> bytes:
         return bytes(f.read())
 
 
-class _Changeable(OSError):
-    """certifi's cacert.pem on disk could be changed by another user."""
-
-
-def _read_file(path: str) -> bytes:
-    """certifi's cacert.pem on disk, if no other user could change the file itself.
+def _read_file(path: str) -> tuple[bytes, str | None]:
+    """(certifi's cacert.pem on disk, None), or (b"", why another user could change the file).
 
     Its directory and everything above were checked by name; the file is checked by ``fstat``
     of the very descriptor read (round 3: a cacert.pem another user owned, or writable by
-    others, in a safe directory was used).
+    others, in a safe directory was used). The refusal is returned, not raised as an exception
+    class of its own: creating a class costs every first context that imports this module.
     """
     with open(path, "rb") as f:
         info = os.fstat(f.fileno())
         why = _platform.open_to_others(info, _platform.STORE)
         if why or not stat.S_ISREG(info.st_mode):
-            raise _Changeable(why or "not a regular file")
-        return f.read(info.st_size)
+            return b"", why or "not a regular file"
+        return f.read(info.st_size), None
