@@ -121,13 +121,16 @@ def build(decision: _sources.Decision, note: Note) -> Plan:
             if hit is not None:
                 _cache.close(cache)
                 return _plan_of(decision, hit, [], note)
+    from . import _layout  # what only a miss runs: cutting, publishing, a private directory
+
     try:
-        return _build(decision, note, cache, name, digests, ident)
+        private, whole, count = _layout.lay_out(decision, note, cache, name, digests, ident)
     finally:
         if cache is not None:
             from . import _cache
 
             _cache.close(cache)
+    return _plan_of(decision, private, whole, note, count)
 
 
 def _lookup(
@@ -189,63 +192,6 @@ def _unnamed(split: list[tuple[str | None, bytes]]) -> bytes | None:
     return None
 
 
-def _build(
-    decision: _sources.Decision,
-    note: Note,
-    cache: _cache.Opened | None,
-    name: str | None,
-    digests: dict[int, str],
-    ident: str | None = None,
-) -> Plan:
-    from . import _data
-
-    entries: list[Entry] = []  # to lay out in the hashed directory
-    whole: list[tuple[str | None, bytes | None]] = []  # bundles loaded as they are
-    for path, data in decision.files:
-        if data is None:
-            hashed = None
-        else:
-            certifi = digests.get(id(data)) if decision.certifi else None
-            hashed = _hash_bundle(path, data, decision.certifi, note, certifi)
-        if hashed is None:
-            whole.append((path, data))
-        else:
-            entries.extend(hashed)
-    extra: list[Entry] = [(h, pem.encode("ascii"), None) for h, pem in _data.EXTRA_CA]
-    if extra:
-        note("plan.extra_ca", f"extra CAs: {len(extra)} added to every context")
-    files = _hashed_files(entries + extra)
-    private: Directory | None = None
-    if files and cache is not None and name is not None:
-        if any(data is not None for _, data in whole):
-            note("cache.skipped", "cache: a bundle is loaded whole (unparsable): not cached")
-        else:
-            from . import _cache_publish
-
-            split = [(path, data) for path, data in decision.files if data is not None]
-            try:
-                if _cache_publish.worth_publishing(cache, name, note):
-                    source = _unnamed(split) or b""
-                    private = _cache_publish.publish(cache, name, files, note, source)
-                    if private is not None and ident is not None:
-                        _cache_publish.remember_key(cache, ident, name, note)
-            except Exception as exc:  # never the reason a context fails: today's path
-                note("cache.failed", f"cache: publishing failed ({exc!r}); a private directory")
-    if private is None and files:
-        from . import _private_dir
-
-        private = _private_dir.create(files, note)
-    if private is not None:
-        note(
-            "plan.private_dir",
-            f"hashed directory {private.real_path!r} (contexts use {private.path!r}): "
-            f"{len(files)} certificates",
-        )
-    elif entries:
-        whole = list(decision.files)
-    return _plan_of(decision, private, whole, note, len(files))
-
-
 def _plan_of(
     decision: _sources.Decision,
     private: Directory | None,
@@ -274,64 +220,3 @@ def _plan_of(
     if private is not None and count is None:
         count = getattr(private, "count", None)  # an Entry knows its own
     return Plan(decision, loads, private, count if private is not None else None)
-
-
-def _hash_bundle(
-    path: str | None, data: bytes, certifi: bool, note: Note, known: str | None = None
-) -> list[Entry] | None:
-    """Return the bundle's (subject hash, PEM, DER), or None to load the file whole.
-
-    certifi's bundle is recognised by its BLAKE2b (``known``, when the cache computed it
-    already) and then named by the build's hashes: its blocks are cut out as text, without
-    decoding any base64 (the build decoded every one of these very bytes) or parsing a
-    certificate; duplicates are then told apart by their PEM text.
-    """
-    from . import _data, _x509
-
-    if certifi:
-        if known is None:
-            from . import _cache
-
-            known = _cache.digest(data)
-        if known == _data.CERTIFI_BLAKE2B:
-            texts = _x509.pem_texts(data)
-            if len(texts) == len(_data.CERTIFI_HASHES):
-                return [(name, pem, None) for name, pem in zip(_data.CERTIFI_HASHES, texts)]
-        note(
-            "plan.certifi_rehashed",
-            f"certifi differs from the build's {_data.CERTIFI_VERSION}; hashing it now",
-        )
-    blocks = _x509.pem_blocks(data)
-    skipped = _x509.count_certificate_markers(data) - len(blocks)
-    label = path or "certifi"
-    if skipped:
-        note("plan.undecodable", f"{label!r}: {skipped} certificate blocks do not decode; skipped")
-    out: list[Entry] = []
-    for index, (pem, der) in enumerate(blocks):
-        try:
-            name = _x509.subject_hash(der)
-        except ValueError as exc:
-            note(
-                "plan.unparsable",
-                f"{path!r}: certificate {index + 1} does not parse ({exc}); "
-                "loading the whole file per context",
-            )
-            return None
-        out.append((name, pem, der))
-    return out
-
-
-def _hashed_files(entries: list[Entry]) -> list[tuple[str, bytes]]:
-    """Name each distinct certificate <subject hash>.N, first occurrence first."""
-    seen: set[bytes] = set()
-    counts: dict[str, int] = {}
-    files = []
-    for name, pem, der in entries:
-        key = der if der is not None else pem.strip()
-        if key in seen:
-            continue
-        seen.add(key)
-        index = counts.get(name, 0)
-        counts[name] = index + 1
-        files.append((f"{name}.{index}", pem))
-    return files

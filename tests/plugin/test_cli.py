@@ -45,6 +45,7 @@ def test_render_default_out(tmp_path):
         "_grpc.py",
         "_hashed_copy.py",
         "_install.py",
+        "_layout.py",
         "_multiprocessing.py",
         "_patches.py",
         "_plan.py",
@@ -54,6 +55,7 @@ def test_render_default_out(tmp_path):
         "_run.py",
         "_sources.py",
         "_state.py",
+        "_store_dir.py",
         "_verdicts.py",
         "_x509.py",
     ]

@@ -27,10 +27,12 @@ LAYERS = (
     # the between-runs cache (of the hashed directory, and of the hashed copy's verdict); its
     # writing half, which a hit never loads
     ("the between-runs cache", ("_cleanup", "_cache", "_cache_publish")),
-    # a distro's hashed copy; its verdict kept between runs; every source
-    ("sources", ("_hashed_copy", "_verdicts", "_sources")),
+    # a distro's hashed copy; its verdict kept between runs; the walk of a candidate
+    # directory's entries; every source
+    ("sources", ("_hashed_copy", "_verdicts", "_store_dir", "_sources")),
     ("the private directory", ("_private_dir",)),
-    ("decision to plan", ("_plan", "_export")),  # what contexts load; export to children
+    # what only a cache miss lays out; what contexts load; export to children
+    ("decision to plan", ("_layout", "_plan", "_export")),
     ("patches", ("_grpc", "_patches")),  # handed the functions they need, typed on no State
     # the decision cache; Report; what the shim loads only when needed (multiprocessing's
     # helpers, a file run as Py_RunMain runs it; install() and every start that needs more than
@@ -221,6 +223,9 @@ def test_a_cache_hit_loads_no_private_directory(render_bootstrap, home, tmp_path
         assert "_x509" in runs[0] and "_x509" not in runs[1]
         # The writing half loads to publish, not to use what was published (#20.4).
         assert "_cache_publish" in runs[0] and "_cache_publish" not in runs[1]
+        # Nor the code that cuts and lays out a bundle (#20.4, fourth pass).
+        assert "_layout" in runs[0] and "_layout" not in runs[1]
+        assert "_store_dir" not in runs[0] and "_store_dir" not in runs[1]  # no candidate dir
     finally:
         shutil.rmtree(runtime, ignore_errors=True)
 

@@ -1,0 +1,142 @@
+"""What only a miss of the between-runs cache runs: the decision's bundles cut into
+<subject-hash>.N files, published as a cache entry or laid out in a private directory.
+
+Split from ``_plan`` so that a hit, which lays nothing out, does not unmarshal this code
+(every module a first context imports costs its bytecode's unmarshalling, the collections its
+objects set off and its finalisation at exit). ``_plan.build`` calls ``lay_out`` and makes the
+plan of what it returns.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
+    from typing import Callable, Optional, Tuple, Union
+
+    from . import _cache, _private_dir, _sources
+
+    Directory = Union[_private_dir.PrivateDir, _cache.Entry]  # what contexts look issuers up in
+
+    Note = Callable[[str, str], None]
+    Entry = Tuple[str, bytes, Optional[bytes]]  # (subject hash, PEM, DER)
+
+
+def lay_out(
+    decision: _sources.Decision,
+    note: Note,
+    cache: _cache.Opened | None,
+    name: str | None,
+    digests: dict[int, str],
+    ident: str | None = None,
+) -> tuple[Directory | None, list[tuple[str | None, bytes | None]], int]:
+    """(the hashed directory or None, what is loaded whole, its count) of a decision no cache
+    entry holds: the bundles cut (``_hash_bundle``), published as an entry where the cache may
+    be used (``_cache_publish``), else laid out in a private directory; ``_plan`` makes the plan."""
+    from . import _data
+
+    entries: list[Entry] = []  # to lay out in the hashed directory
+    whole: list[tuple[str | None, bytes | None]] = []  # bundles loaded as they are
+    for path, data in decision.files:
+        if data is None:
+            hashed = None
+        else:
+            certifi = digests.get(id(data)) if decision.certifi else None
+            hashed = _hash_bundle(path, data, decision.certifi, note, certifi)
+        if hashed is None:
+            whole.append((path, data))
+        else:
+            entries.extend(hashed)
+    extra: list[Entry] = [(h, pem.encode("ascii"), None) for h, pem in _data.EXTRA_CA]
+    if extra:
+        note("plan.extra_ca", f"extra CAs: {len(extra)} added to every context")
+    files = _hashed_files(entries + extra)
+    private: Directory | None = None
+    if files and cache is not None and name is not None:
+        if any(data is not None for _, data in whole):
+            note("cache.skipped", "cache: a bundle is loaded whole (unparsable): not cached")
+        else:
+            from . import _cache_publish
+
+            split = [(path, data) for path, data in decision.files if data is not None]
+            try:
+                if _cache_publish.worth_publishing(cache, name, note):
+                    source = split[0][1] if len(split) == 1 and split[0][0] is None else b""
+                    private = _cache_publish.publish(cache, name, files, note, source)
+                    if private is not None and ident is not None:
+                        _cache_publish.remember_key(cache, ident, name, note)
+            except Exception as exc:  # never the reason a context fails: today's path
+                note("cache.failed", f"cache: publishing failed ({exc!r}); a private directory")
+    if private is None and files:
+        from . import _private_dir
+
+        private = _private_dir.create(files, note)
+    if private is not None:
+        note(
+            "plan.private_dir",
+            f"hashed directory {private.real_path!r} (contexts use {private.path!r}): "
+            f"{len(files)} certificates",
+        )
+    elif entries:
+        whole = list(decision.files)
+    return private, whole, len(files)
+
+
+def _hash_bundle(
+    path: str | None, data: bytes, certifi: bool, note: Note, known: str | None = None
+) -> list[Entry] | None:
+    """Return the bundle's (subject hash, PEM, DER), or None to load the file whole.
+
+    certifi's bundle is recognised by its BLAKE2b (``known``, when the cache computed it
+    already) and then named by the build's hashes: its blocks are cut out as text, without
+    decoding any base64 (the build decoded every one of these very bytes) or parsing a
+    certificate; duplicates are then told apart by their PEM text.
+    """
+    from . import _data, _x509
+
+    if certifi:
+        if known is None:
+            from . import _cache
+
+            known = _cache.digest(data)
+        if known == _data.CERTIFI_BLAKE2B:
+            texts = _x509.pem_texts(data)
+            if len(texts) == len(_data.CERTIFI_HASHES):
+                return [(name, pem, None) for name, pem in zip(_data.CERTIFI_HASHES, texts)]
+        note(
+            "plan.certifi_rehashed",
+            f"certifi differs from the build's {_data.CERTIFI_VERSION}; hashing it now",
+        )
+    blocks = _x509.pem_blocks(data)
+    skipped = _x509.count_certificate_markers(data) - len(blocks)
+    label = path or "certifi"
+    if skipped:
+        note("plan.undecodable", f"{label!r}: {skipped} certificate blocks do not decode; skipped")
+    out: list[Entry] = []
+    for index, (pem, der) in enumerate(blocks):
+        try:
+            name = _x509.subject_hash(der)
+        except ValueError as exc:
+            note(
+                "plan.unparsable",
+                f"{path!r}: certificate {index + 1} does not parse ({exc}); "
+                "loading the whole file per context",
+            )
+            return None
+        out.append((name, pem, der))
+    return out
+
+
+def _hashed_files(entries: list[Entry]) -> list[tuple[str, bytes]]:
+    """Name each distinct certificate <subject hash>.N, first occurrence first."""
+    seen: set[bytes] = set()
+    counts: dict[str, int] = {}
+    files = []
+    for name, pem, der in entries:
+        key = der if der is not None else pem.strip()
+        if key in seen:
+            continue
+        seen.add(key)
+        index = counts.get(name, 0)
+        counts[name] = index + 1
+        files.append((f"{name}.{index}", pem))
+    return files
