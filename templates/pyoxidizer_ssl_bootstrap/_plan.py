@@ -8,7 +8,8 @@ per context: slower, same trust.
 
 ``Plans`` keeps the plan of the current decision and checks at every context (one fstat) that its
 directory is intact, rebuilding it if not. The modules that build a plan (``_data``, ``_x509``,
-``_private_dir``) load at the first context, not when ssl is imported.
+``_private_dir``) load at the first context, not when ssl is imported; the cutting and laying
+out (``_layout``) only when no cache entry holds the decision's bundles.
 """
 
 from __future__ import annotations
