@@ -258,3 +258,33 @@ def test_a_fifo_in_place_of_the_verdicts_file_never_blocks(verdicts, store, trac
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     assert REFUSED in again.step_keys() and KNOWN not in again.step_keys()
+
+
+@pytest.mark.parametrize("tampered", [False, True])
+def test_a_directory_replaced_by_a_copy_under_its_name_is_checked_whole(
+    tampered, verdicts, store, trace
+):
+    """A later run lstats the names relative to one descriptor of the directory, whose own
+    fstat is the directory's part of the key: that ties every name looked up to the directory
+    the verdict was taken on. Here the directory is renamed aside after a verdict was kept and
+    a copy put under its name: the same names, bytes, modes and mtimes (copy2), links as links;
+    in the tampered case one entry also holds a CA the bundle lacks. The copy is another
+    inode with its own ctime, and so is each entry in it: the whole check runs and says what
+    it finds (faithful, or refused)."""
+    directory, bundle, data = store
+    assert verdicts.check(directory, bundle, data, trace) is None
+    assert KEPT in trace.step_keys()
+    os.rename(directory, directory + ".old")
+    shutil.copytree(directory + ".old", directory, symlinks=True)  # copy2: mtimes kept
+    if tampered:
+        import trustme
+
+        with open(os.path.join(directory, "cert003.pem"), "ab") as f:
+            f.write(trustme.CA().cert_pem.bytes())
+    again = type(trace)()
+    reason = verdicts.check(directory, bundle, data, again)
+    assert KNOWN not in again.step_keys(), again.steps
+    if tampered:
+        assert reason is not None and "1 others" in reason, reason
+    else:
+        assert reason is None and KEPT in again.step_keys()
