@@ -28,10 +28,13 @@ def lay_out(
     name: str | None,
     digests: dict[int, str],
     ident: str | None = None,
+    source: bytes | None = None,
 ) -> tuple[Directory | None, list[tuple[str | None, bytes | None]], int]:
     """(the hashed directory or None, what is loaded whole, its count) of a decision no cache
     entry holds: the bundles cut (``_hash_bundle``), published as an entry where the cache may
-    be used (``_cache_publish``), else laid out in a private directory; ``_plan`` makes the plan."""
+    be used (``_cache_publish``), else laid out in a private directory; ``_plan`` makes the plan.
+    ``source``: the bundle known by no file of its own (certifi), which the entry keeps a copy
+    of (``_plan._unnamed``)."""
     from . import _data
 
     entries: list[Entry] = []  # to lay out in the hashed directory
@@ -57,11 +60,9 @@ def lay_out(
         else:
             from . import _cache_publish
 
-            split = [(path, data) for path, data in decision.files if data is not None]
             try:
                 if _cache_publish.worth_publishing(cache, name, note):
-                    source = split[0][1] if len(split) == 1 and split[0][0] is None else b""
-                    private = _cache_publish.publish(cache, name, files, note, source)
+                    private = _cache_publish.publish(cache, name, files, note, source or b"")
                     if private is not None and ident is not None:
                         _cache_publish.remember_key(cache, ident, name, note)
             except Exception as exc:  # never the reason a context fails: today's path

@@ -102,6 +102,7 @@ def build(decision: _sources.Decision, note: Note) -> Plan:
 
     extra_ca = _data.EXTRA_CA
     split = [(path, data) for path, data in decision.files if data is not None]
+    source = _unnamed(split)
     cache = None
     name = ident = None
     digests: dict[int, str] = {}
@@ -115,7 +116,7 @@ def build(decision: _sources.Decision, note: Note) -> Plan:
             note("cache.unavailable", f"cache: not used: {why}; using a private directory")
         if cache is not None:
             try:
-                hit, name, ident = _lookup(decision, split, cache, digests, note)
+                hit, name, ident = _lookup(decision, split, source, cache, digests, note)
             except Exception as exc:  # never the reason a context fails: today's path
                 note("cache.failed", f"cache: lookup failed ({exc!r}); using a private directory")
                 hit, name, ident = None, None, None
@@ -125,7 +126,7 @@ def build(decision: _sources.Decision, note: Note) -> Plan:
     from . import _layout  # what only a miss runs: cutting, publishing, a private directory
 
     try:
-        private, whole, count = _layout.lay_out(decision, note, cache, name, digests, ident)
+        private, whole, count = _layout.lay_out(decision, note, cache, name, digests, ident, source)
     finally:
         if cache is not None:
             from . import _cache
@@ -137,12 +138,13 @@ def build(decision: _sources.Decision, note: Note) -> Plan:
 def _lookup(
     decision: _sources.Decision,
     split: list[tuple[str | None, bytes]],
+    source: bytes | None,
     cache: _cache.Opened,
     digests: dict[int, str],
     note: Note,
 ) -> tuple[_cache.Entry | None, str, str | None]:
     """(the entry found or None, its name, the bundles' identity if any), filling ``digests``
-    when the bundles were hashed.
+    when the bundles were hashed. ``source``: the bundle known by no file (``_unnamed``).
 
     Bundles whose files are unchanged since a run hashed them (``_cache.identity``: the fstat
     taken when they were read) name their entry without being hashed again; a bundle with no
@@ -161,7 +163,6 @@ def _lookup(
         _data.EXTRA_CA,
         time.time_ns(),
     )
-    source = _unnamed(split)
     if ident is None and source is not None:
         ident = _cache.source_hint(_data.VERSION, decision.certifi, _data.EXTRA_CA, len(source))
     known = None
