@@ -237,9 +237,9 @@ def _entries_changeable(path: str, note: Note) -> bool:
     A candidate directory is given to contexts as a capath, read lazily: every hashed entry it
     holds is trusted, so each must pass what the directory passed (round 3: an entry another
     user owned was trusted). Each link on the way, however deep (its owner, and every directory
-    it is in or leads through: ``_way_open_to_others``), and the file itself, opened through the
-    directory's descriptor and checked by ``fstat`` (owner, mode; what OpenSSL will open, not a
-    name checked before).
+    it is in or leads through: ``_store_dir.way_open_to_others``), and the file itself, opened
+    through the directory's descriptor and checked by ``fstat`` (owner, mode; what OpenSSL will
+    open, not a name checked before).
     """
     if not _platform.POSIX_OWNERS:
         return False
@@ -253,14 +253,6 @@ def _entries_changeable(path: str, note: Note) -> bool:
         )
         return True
     return False
-
-
-def _way_open_to_others(path: str, memo: dict[tuple[str, bool], str | None]) -> str | None:
-    """Why another user could change where the absolute ``path`` leads (None if none could):
-    ``_store_dir.way_open_to_others``, loaded only where a candidate directory is judged."""
-    from . import _store_dir
-
-    return _store_dir.way_open_to_others(path, memo)
 
 
 def hashed_copy(

@@ -1,6 +1,6 @@
 """Every link met on the way to a hashed entry's file, however deep (round 4, finding 3).
 
-``_sources._way_open_to_others`` resolves a path as the kernel does and judges every directory
+``_store_dir.way_open_to_others`` resolves a path as the kernel does and judges every directory
 passed through, every link met and the directory holding each link and the file at the end.
 In process, under tmp_path (root's, 0700, under the sticky /tmp); giving a link to another
 user needs root. The real attack, with handshakes, is
@@ -20,9 +20,9 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def way(runtime):
-    from pyoxidizer_ssl_bootstrap import _sources
+    from pyoxidizer_ssl_bootstrap import _store_dir
 
-    return lambda path: _sources._way_open_to_others(str(path), {})
+    return lambda path: _store_dir.way_open_to_others(str(path), {})
 
 
 @pytest.fixture
