@@ -40,6 +40,22 @@ def child():
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
+def first_context():
+    # the bootstrap installed once the layout (and the attacker's first step) is in place
+    import ssl
+    import pyoxidizer_ssl_bootstrap
+    report = pyoxidizer_ssl_bootstrap.install()
+    ctx = ssl.create_default_context()
+    OUT['before'] = every(ctx)
+    return report, ctx
+
+def contexts_after(report, ctx):
+    # once the attacker re-pointed its link: the first context again, and a new one
+    import ssl
+    OUT['after'] = every(ctx) + every(ssl.create_default_context())
+    OUT['origin'], OUT['capath'] = report.origin, report.capath
+    OUT['steps'] = report.steps
+
 """
 
 
@@ -72,19 +88,13 @@ def test_a_link_met_half_way_to_the_hashed_directory_is_never_followed_again(
         "os.rename(D, REAL)\n"
         "os.symlink('/dev/shm/hop', D)\n"
         "OUT['linked'] = attacker('ln -s ' + REAL + ' /dev/shm/hop')\n"
-        "import ssl\n"
-        "import pyoxidizer_ssl_bootstrap\n"
-        "report = pyoxidizer_ssl_bootstrap.install()\n"
-        "ctx = ssl.create_default_context()\n"
-        "OUT['before'] = every(ctx)\n"
+        "report, ctx = first_context()\n"
         "OUT['child_before'] = child()\n"
         "OUT['repointed'] = attacker(" + repr(_EVIL_DIR) + " + ' && ln -sfn /dev/shm/evil "
         "/dev/shm/hop')\n"
-        "OUT['after'] = every(ctx) + every(ssl.create_default_context())\n"
+        "contexts_after(report, ctx)\n"
         "OUT['child_after'] = child()\n"
         "OUT['exported'] = os.environ.get('SSL_CERT_DIR')\n"
-        "OUT['origin'], OUT['capath'] = report.origin, report.capath\n"
-        "OUT['steps'] = report.steps\n"
     )
     out = victim(body, render_bootstrap(export_env=export_env))
     assert out["linked"] == 0 and out["repointed"] == 0  # the attacker's steps worked
@@ -291,16 +301,10 @@ def test_a_link_met_half_way_to_a_candidate_directory_is_never_followed_again(
         "os.makedirs('/var/lib/ca-certificates', exist_ok=True)\n"
         "os.symlink('/dev/shm/hop', '/var/lib/ca-certificates/openssl')\n"
         "OUT['linked'] = attacker('ln -s /etc/real-certs /dev/shm/hop')\n"
-        "import ssl\n"
-        "import pyoxidizer_ssl_bootstrap\n"
-        "report = pyoxidizer_ssl_bootstrap.install()\n"
-        "ctx = ssl.create_default_context()\n"
-        "OUT['before'] = every(ctx)\n"
+        "report, ctx = first_context()\n"
         "OUT['repointed'] = attacker(" + repr(_EVIL_DIR) + " + ' && ln -sfn /dev/shm/evil "
         "/dev/shm/hop')\n"
-        "OUT['after'] = every(ctx) + every(ssl.create_default_context())\n"
-        "OUT['origin'], OUT['capath'] = report.origin, report.capath\n"
-        "OUT['steps'] = report.steps\n"
+        "contexts_after(report, ctx)\n"
     )
     out = victim(body, render_bootstrap())
     assert out["linked"] == 0 and out["repointed"] == 0  # the attacker's steps worked
@@ -335,17 +339,11 @@ def test_a_link_met_half_way_by_an_entry_of_a_candidate_directory(victim, render
         "OUT['linked'] = attacker('ln -s /etc/real-store /dev/shm/hop')\n"
         "os.makedirs('/var/lib/ca-certificates/openssl')\n"
         "os.symlink('/etc/foo/ca.pem', '/var/lib/ca-certificates/openssl/' + name)\n"
-        "import ssl\n"
-        "import pyoxidizer_ssl_bootstrap\n"
-        "report = pyoxidizer_ssl_bootstrap.install()\n"
-        "ctx = ssl.create_default_context()\n"
-        "OUT['before'] = every(ctx)\n"
+        "report, ctx = first_context()\n"
         "OUT['repointed'] = attacker('mkdir /dev/shm/evil'\n"
         "    ' && cat /etc/real-store/ca.pem - > /dev/shm/evil/ca.pem'\n"
         "    ' && ln -sfn /dev/shm/evil /dev/shm/hop')\n"
-        "OUT['after'] = every(ctx) + every(ssl.create_default_context())\n"
-        "OUT['origin'], OUT['capath'] = report.origin, report.capath\n"
-        "OUT['steps'] = report.steps\n"
+        "contexts_after(report, ctx)\n"
     )
     out = victim(body, render_bootstrap())
     assert out["linked"] == 0 and out["repointed"] == 0  # the attacker's steps worked
