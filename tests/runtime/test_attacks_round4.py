@@ -40,6 +40,15 @@ def child():
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
+def test_ca_alone_in(directory):
+    # no bundle file, so candidate directories are tried; the test CA (the bundle's last) alone
+    # in a new directory of root's
+    os.rename(BUNDLE, '/etc/moved-bundle.pem')
+    data = open('/etc/moved-bundle.pem', 'rb').read()
+    os.mkdir(directory)
+    with open(os.path.join(directory, 'ca.pem'), 'wb') as f:
+        f.write(data[data.rindex(b'-----BEGIN CERTIFICATE-----'):])
+
 def first_context():
     # the bootstrap installed once the layout (and the attacker's first step) is in place
     import ssl
@@ -292,11 +301,7 @@ def test_a_link_met_half_way_to_a_candidate_directory_is_never_followed_again(
     decision the user re-points its link at a directory holding its CA. Now the real path is
     resolved once, and is what is walked, checked and given to contexts."""
     body = (
-        "os.rename(BUNDLE, '/etc/moved-bundle.pem')\n"  # no bundle file: candidate directories
-        "data = open('/etc/moved-bundle.pem', 'rb').read()\n"
-        "os.mkdir('/etc/real-certs')\n"
-        "with open('/etc/real-certs/ca.pem', 'wb') as f:\n"  # the test CA, the bundle's last
-        "    f.write(data[data.rindex(b'-----BEGIN CERTIFICATE-----'):])\n"
+        "test_ca_alone_in('/etc/real-certs')\n"  # no bundle file: candidate directories
         "subprocess.run(['openssl', 'rehash', '/etc/real-certs'], check=True)\n"
         "os.makedirs('/var/lib/ca-certificates', exist_ok=True)\n"
         "os.symlink('/dev/shm/hop', '/var/lib/ca-certificates/openssl')\n"
@@ -327,11 +332,7 @@ def test_a_link_met_half_way_by_an_entry_of_a_candidate_directory(victim, render
     link met on the way to an entry's file, however deep, must be one no other user could
     change, in a directory no other user could change."""
     body = (
-        "os.rename(BUNDLE, '/etc/moved-bundle.pem')\n"  # no bundle file: candidate directories
-        "data = open('/etc/moved-bundle.pem', 'rb').read()\n"
-        "os.mkdir('/etc/real-store')\n"
-        "with open('/etc/real-store/ca.pem', 'wb') as f:\n"  # the test CA, the bundle's last
-        "    f.write(data[data.rindex(b'-----BEGIN CERTIFICATE-----'):])\n"
+        "test_ca_alone_in('/etc/real-store')\n"  # no bundle file: candidate directories
         "name = subprocess.run(['openssl', 'x509', '-hash', '-noout', '-in',\n"
         "                       '/etc/real-store/ca.pem'], capture_output=True, text=True,\n"
         "                      check=True).stdout.strip() + '.0'\n"
