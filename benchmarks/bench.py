@@ -15,7 +15,7 @@ P2 contexts     in each layout (RHEL 7: a bundle only; Fedora 43: a bundle and t
                 SSL_CERT_FILE naming the same bundle (what PyInstaller/cx_Freeze do) and
                 truststore.inject_into_ssl(). --instructions also counts the first context in
                 instructions (valgrind's callgrind: a process that makes it minus one that
-                stops just before).
+                stops just before), and later contexts (10 more minus none, over 10).
 P3 per request  a new connection with requests and urllib3 (fresh pool each time) after
                 install() vs their default of loading a bundle file per connection.
 P4 size         bytecode + source the bootstrap adds, against certifi's bundle.
@@ -352,8 +352,24 @@ for name, (argv, env) in spec["counted"].items():
             total.append(int(next(l for l in f if l.startswith("summary:")).split()[1]))
         os.unlink(log)
     counts[name] = total[0] - total[1]
-print("RESULT " + json.dumps({"times": out, "counts": counts}))
+per = {}  # instructions per later context: N later contexts minus none, over N
+for name, (argv, env) in spec["per"].items():
+    # A run first, uncounted: the counts above left the cache empty ("after miss" clears it),
+    # so the first counted run would be a miss, not a hit like the second.
+    subprocess.run([*argv[:5], "0", *argv[6:]], env=env, capture_output=True, check=True)
+    total = []
+    for later in (spec["later"], "0"):
+        log = "/tmp/callgrind.out.bench.%d" % os.getpid()
+        counter = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + log]
+        command = [*argv[:5], later, *argv[6:]]
+        subprocess.run([*counter, *command], env=env, capture_output=True, check=True)
+        with open(log) as f:
+            total.append(int(next(l for l in f if l.startswith("summary:")).split()[1]))
+        os.unlink(log)
+    per[name] = (total[0] - total[1]) / int(spec["later"])
+print("RESULT " + json.dumps({"times": out, "counts": counts, "per": per}))
 """
+PER_LATER = "10"  # later contexts counted per process for the per-context instructions
 BENCH_HOME = "/var/bench-home"  # /var is an overlay inside the layouts: nothing stays
 BENCH_RUNTIME = "/var/bench-run"
 DRIVER = DRIVER.replace("BENCH_HOME", repr(BENCH_HOME)).replace(
@@ -430,7 +446,15 @@ def p2_contexts(
             for name, (command, environment) in modes.items()
             if instructions and name in ("bare", *boots, "after miss", "after miss /dev/shm")
         }
-        spec = json.dumps({"runs": runs, "modes": modes, "counted": counted})
+        # Per later context (#20.5): N later contexts minus none, in one process each.
+        per = {
+            name: modes[name]
+            for name in ("bare", *boots, "SSL_CERT_FILE")
+            if instructions and name in modes
+        }
+        spec = json.dumps(
+            {"runs": runs, "modes": modes, "counted": counted, "per": per, "later": PER_LATER}
+        )
         driver = [sys.executable, "-I", "-c", DRIVER, spec]
         if layouts:
             proc = run_in_layout(layout, driver, env, work / layout, bundle, timeout=3600)
@@ -485,6 +509,14 @@ def p2_contexts(
                 f"{first['SSL_CERT_FILE'] / first['bare']:.2f}",
             )
         )
+        for name, count in result["per"].items():
+            rows.append(
+                (
+                    f"P2 {where}: per later context, {name} (M instructions)",
+                    count / 1e6,
+                    f"{count / max(result['per']['after'], 1):.2f}",
+                )
+            )
         for name, count in sorted(result["counts"].items()):
             rows.append(
                 (
@@ -574,7 +606,9 @@ def arguments(doc: str | None, runs: int, callgrind: bool = False) -> argparse.N
             help="another checkout of pyoxidizer-ssl whose bootstrap P2 also measures (before)",
         )
         parser.add_argument(
-            "--instructions", action="store_true", help="P2: count first contexts (callgrind)"
+            "--instructions",
+            action="store_true",
+            help="P2: count first and later contexts (callgrind)",
         )
         parser.add_argument("--only", choices=("P1", "P2", "P3", "P4"), action="append")
     if callgrind:
