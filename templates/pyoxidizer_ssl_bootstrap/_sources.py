@@ -35,9 +35,13 @@ _CERT_MARKERS = (
 )
 
 
-def count_certificate_markers(data: bytes) -> int:
-    """How many certificate blocks a PEM text claims to hold, as ``_x509`` counts them."""
-    return sum(data.count(marker) for marker in _CERT_MARKERS)
+def holds_certificates(data: bytes) -> bool:
+    """Whether a PEM text claims any certificate block, as ``_x509`` would count one.
+
+    Stops at the first: a bundle is read on every run, a cache hit included, and the count
+    itself is said later by whatever parses or publishes the bundle.
+    """
+    return any(marker in data for marker in _CERT_MARKERS)
 
 
 def is_hash_name(name: str) -> bool:
@@ -139,15 +143,17 @@ def read_bundle(
             f"sources.{label.split(':')[0]}.file.unreadable", f"{label} {path!r}: {reason}; skipped"
         )
         return None
-    count = count_certificate_markers(data)
-    if not count:
+    if not holds_certificates(data):
         what = "empty" if not data.strip() else "no PEM certificates in it"
         note(
             f"sources.{label.split(':')[0]}.file.no_certificates",
             f"{label} {path!r}: {what}; skipped",
         )
         return None
-    note(f"sources.{label.split(':')[0]}.file.found", f"{label} {path!r}: {count} certificates")
+    note(
+        f"sources.{label.split(':')[0]}.file.found",
+        f"{label} {path!r}: PEM certificates, {len(data)} bytes",
+    )
     if stats is not None:
         stats.append(info)
     return data
@@ -420,10 +426,7 @@ def certifi(setting: EnvSetting, note: Note) -> Decision | None:
     if not data:
         note("sources.certifi.missing", "certifi: the embedded bundle was not found")
         return None
-    note(
-        "sources.certifi.found",
-        f"certifi: {count_certificate_markers(data)} certificates (embedded)",
-    )
+    note("sources.certifi.found", f"certifi: the embedded bundle, {len(data)} bytes")
     return Decision("certifi", "certifi (embedded)", [(None, data)], certifi=True)
 
 

@@ -226,9 +226,9 @@ def test_the_hash_name_test_is_x509s(sources, name):
         b"-----BEGIN CERTIFICATE-----\n-----BEGIN TRUSTED CERTIFICATE-----\n",  # 2 passes: 3
     ],
 )
-def test_the_marker_count_is_x509s(sources, text, ca_pem_bytes):
-    """_sources repeats _x509's count of certificate blocks: the two must agree."""
+def test_a_bundle_holds_certificates_where_x509_counts_some(sources, text, ca_pem_bytes):
+    """_sources repeats _x509's certificate labels: it finds one exactly where _x509 counts any."""
     from pyoxidizer_ssl import x509
 
     for data in (text, text + ca_pem_bytes):
-        assert sources.count_certificate_markers(data) == x509.count_certificate_markers(data)
+        assert sources.holds_certificates(data) == (x509.count_certificate_markers(data) > 0)
