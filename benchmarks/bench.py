@@ -7,7 +7,8 @@ P1 start-up     interpreter start vs start + shim + install(), all on one CPytho
                 own install() adds) is measured where the binary loads it: from packed
                 resources through the real oxidized_importer (needs CPython 3.10), else only
                 from files (slower, an upper bound).
-P2 contexts     in each layout (RHEL 7: a bundle only; Fedora 43: a bundle and the hashed
+P2 contexts     in each layout (RHEL 7: a bundle only, certifi's roots, and again with this
+                host's own bundle, another Mozilla release; Fedora 43: a bundle and the hashed
                 directory update-ca-trust writes; no store: certifi), each in fresh processes
                 run in turn (interleaved): the first TLS context of a process and the median of
                 later ones, for ssl.create_default_context() after install() (and after the
@@ -376,8 +377,13 @@ DRIVER = DRIVER.replace("BENCH_HOME", repr(BENCH_HOME)).replace(
     "BENCH_RUNTIME", repr(BENCH_RUNTIME)
 )
 
+# A distro's own bundle, another Mozilla release than certifi's (Debian 12's here: 144 roots, 92
+# of them written as certifi writes them), in the RHEL 7 layout: where only some roots are
+# named by the build's hashes and the rest are hashed at run time (#20.4).
+HOST_STORE = Path("/etc/ssl/certs/ca-certificates.crt")
 P2_LAYOUTS = (
     ("rhel7", "RHEL 7 (bundle only)", "bundle"),
+    ("rhel7", "RHEL 7, this host's roots", "host"),
     ("fedora43-directory-hash", "Fedora 43 (directory-hash)", "bundle"),
     ("no-store", "no store (certifi)", "certifi"),
 )
@@ -395,11 +401,16 @@ def p2_contexts(
     files = {"bundle": work / "bundle.pem", "certifi": work / "certifi.pem"}
     files["bundle"].write_bytes(bundle)
     files["certifi"].write_bytes(certifi_pem)
+    if HOST_STORE.is_file():
+        files["host"] = work / "host.pem"
+        files["host"].write_bytes(HOST_STORE.read_bytes() + ca.cert_pem.bytes())
     paths = json.dumps([CERTIFI_PARENT])
     later = "30"
     rows: list[tuple[str, float, str]] = []
     layouts = namespaces_available()
     for layout, label, file in P2_LAYOUTS:
+        if file not in files:
+            continue  # no distro bundle on this host
         env = clean_env(home)
 
         def argv(mode: str, boot: str = "-") -> list[str]:
@@ -415,6 +426,11 @@ def p2_contexts(
         run_env = clean_env(BENCH_HOME, XDG_RUNTIME_DIR=BENCH_RUNTIME) if layouts else env
         for name, boot in boots.items():
             modes[name] = (argv("context", str(boot)), run_env)
+            if name != "after" and layouts:  # the baseline's miss too: the split, before/after
+                modes[f"{name} miss"] = (
+                    argv("context", str(boot)),
+                    {**run_env, "BENCH_CLEAR": BENCH_RUNTIME + "/pyoxidizer-ssl"},
+                )
             if name == "after" and layouts:
                 clear = BENCH_RUNTIME + "/pyoxidizer-ssl"
                 modes["after miss"] = (
@@ -440,11 +456,13 @@ def p2_contexts(
             clean_env(home, SSL_CERT_FILE=str(files[file])),
         )
         modes["truststore"] = (argv("truststore"), env)
-        # Counted alone: no later contexts in the process.
+        # Counted alone: no later contexts in the process. Hits first: a miss empties the cache
+        # in both of its counted runs, so a hit counted after one would be a miss.
         counted = {
-            name: ([*command[:5], "0", *command[6:]], environment)
-            for name, (command, environment) in modes.items()
-            if instructions and name in ("bare", *boots, "after miss", "after miss /dev/shm")
+            name: ([*modes[name][0][:5], "0", *modes[name][0][6:]], modes[name][1])
+            for name in sorted(modes, key=lambda mode: "miss" in mode)
+            if instructions
+            and name in ("bare", *boots, "before miss", "after miss", "after miss /dev/shm")
         }
         # Per later context (#20.5): N later contexts minus none, in one process each.
         per = {
@@ -457,7 +475,8 @@ def p2_contexts(
         )
         driver = [sys.executable, "-I", "-c", DRIVER, spec]
         if layouts:
-            proc = run_in_layout(layout, driver, env, work / layout, bundle, timeout=3600)
+            text = files[file].read_bytes() if file == "host" else bundle
+            proc = run_in_layout(layout, driver, env, work / f"{layout}-{file}", text, timeout=3600)
         else:
             proc = subprocess.run(driver, env=env, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
@@ -477,6 +496,7 @@ def p2_contexts(
         cached = [
             n
             for n in (
+                "before miss",
                 "after miss",
                 "after miss /dev/shm",
                 "after miss on disk",

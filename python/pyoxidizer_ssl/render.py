@@ -80,21 +80,26 @@ def environment() -> jinja2.Environment:
 @dataclass(frozen=True)
 class CertifiData:
     """The build environment's certifi bundle: version, each root's subject hash, and its
-    BLAKE2b-256 (what the runtime checks: the same digest keys the between-runs cache)."""
+    BLAKE2b-256 (what the runtime checks: the same digest keys the between-runs cache); with
+    each root's PEM text's short BLAKE2b, by which another bundle's same root is named unparsed.
+    """
 
     version: str
     hashes: tuple[str, ...]
     blake2b: str
+    text_digests: tuple[str, ...] = ()
 
 
 def certifi_data() -> CertifiData:
     """Hash the certifi bundle that the macro embeds (the one installed beside this plugin)."""
     data = Path(certifi.where()).read_bytes()
-    hashes = tuple(x509.subject_hash(der) for _, der in x509.pem_blocks(data))
+    blocks = x509.pem_blocks(data)
+    size = runtime_constant("_layout.py", "TEXT_DIGEST_SIZE")
     return CertifiData(
         certifi.__version__,
-        hashes,
+        tuple(x509.subject_hash(der) for _, der in blocks),
         hashlib.blake2b(data, digest_size=32).hexdigest(),  # = the runtime's _cache.digest
+        tuple(hashlib.blake2b(pem, digest_size=size).hexdigest() for pem, _ in blocks),
     )
 
 
@@ -156,6 +161,7 @@ def render_sources(
         "certifi_version": cdata.version,
         "certifi_blake2b": cdata.blake2b,
         "certifi_hashes": cdata.hashes,
+        "certifi_text_digests": cdata.text_digests,
     }
     env = environment()
     sources = {name: path.read_text(encoding="utf-8") for name, path in static_modules().items()}

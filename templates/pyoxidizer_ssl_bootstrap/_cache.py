@@ -94,8 +94,9 @@ _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
 SHM = "/dev/shm" if _platform.FD_PATH is not None else None
 
 
-def digest(data: bytes) -> str:
-    """BLAKE2b-256 of ``data`` in hex: a bundle's identity in keys (and certifi's check).
+def digest(data: bytes, size: int = 32) -> str:
+    """BLAKE2b of ``data`` in hex, ``size`` bytes: 32 for a bundle's identity in keys (and
+    certifi's check), ``_layout.TEXT_DIGEST_SIZE`` for a certificate's text.
 
     CPython's own ``_blake2`` (~0.2 ms to import in the binary, 220 KB hashed in ~0.16 ms);
     ``_hashlib``'s SHA-256 hashes faster but costs ~2 ms to import there, and hashlib loads
@@ -105,7 +106,7 @@ def digest(data: bytes) -> str:
         from _blake2 import blake2b
     except ImportError:  # pragma: no cover - every CPython 3.8+ build has it
         from hashlib import blake2b
-    return blake2b(data, digest_size=32).hexdigest()
+    return blake2b(data, digest_size=size).hexdigest()
 
 
 def key(

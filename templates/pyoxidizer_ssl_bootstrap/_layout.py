@@ -21,6 +21,12 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; only the checker reads it
     Entry = Tuple[str, bytes, Optional[bytes]]  # (subject hash, PEM, DER)
 
 
+# Bytes of BLAKE2b by which a bundle's block is known as one of the build's certifi roots (the
+# build computes the same, ``render.certifi_data``). A match only ever names a root the bundle
+# itself holds: the name is where OpenSSL looks it up, never what it trusts.
+TEXT_DIGEST_SIZE = 16
+
+
 def lay_out(
     decision: _sources.Decision,
     note: Note,
@@ -85,19 +91,21 @@ def lay_out(
 def _hash_bundle(
     path: str | None, data: bytes, certifi: bool, note: Note, known: str | None = None
 ) -> list[Entry] | None:
-    """Return the bundle's (subject hash, PEM, DER), or None to load the file whole.
+    """Return the bundle's (subject hash, PEM, DER or None), or None to load the file whole.
 
     certifi's bundle is recognised by its BLAKE2b (``known``, when the cache computed it
     already) and then named by the build's hashes: its blocks are cut out as text, without
     decoding any base64 (the build decoded every one of these very bytes) or parsing a
-    certificate; duplicates are then told apart by their PEM text.
+    certificate. In any other bundle (a distro's, a newer certifi), a block whose text is
+    byte for byte one of the build's certifi roots takes that root's name the same way (a
+    distro's bundle is Mozilla's roots, mostly written as certifi writes them); only the
+    others are decoded and hashed here. Duplicates are then told apart by their DER, or by
+    their PEM text where it was not decoded.
     """
-    from . import _data, _x509
+    from . import _cache, _data, _x509
 
     if certifi:
         if known is None:
-            from . import _cache
-
             known = _cache.digest(data)
         if known == _data.CERTIFI_BLAKE2B:
             texts = _x509.pem_texts(data)
@@ -107,13 +115,18 @@ def _hash_bundle(
             "plan.certifi_rehashed",
             f"certifi differs from the build's {_data.CERTIFI_VERSION}; hashing it now",
         )
-    blocks = _x509.pem_blocks(data)
-    skipped = _x509.count_certificate_markers(data) - len(blocks)
+    roots = dict(zip(_data.CERTIFI_TEXT_DIGESTS.split(), _data.CERTIFI_HASHES))
     label = path or "certifi"
-    if skipped:
-        note("plan.undecodable", f"{label!r}: {skipped} certificate blocks do not decode; skipped")
     out: list[Entry] = []
-    for index, (pem, der) in enumerate(blocks):
+    for index, pem in enumerate(_x509.pem_texts(data)):
+        name = roots.get(_cache.digest(pem, TEXT_DIGEST_SIZE))
+        if name is not None:
+            out.append((name, pem, None))
+            continue
+        decoded = _x509.pem_blocks(pem)
+        if not decoded:
+            continue  # does not decode: counted below, as OpenSSL skips it
+        der = decoded[0][1]
         try:
             name = _x509.subject_hash(der)
         except ValueError as exc:
@@ -124,6 +137,16 @@ def _hash_bundle(
             )
             return None
         out.append((name, pem, der))
+    skipped = _x509.count_certificate_markers(data) - len(out)
+    if skipped:
+        note("plan.undecodable", f"{label!r}: {skipped} certificate blocks do not decode; skipped")
+    named = sum(1 for _, _, der in out if der is None)
+    if named:
+        note(
+            "plan.known_roots",
+            f"{label!r}: {named} of {len(out)} certificates are the build's certifi roots, "
+            "named by the build's hashes; the rest hashed now",
+        )
     return out
 
 

@@ -23,6 +23,7 @@ PINNED_CERTIFI = render.CertifiData(
     version="2000.01.01",
     hashes=("0d2a4c1e", "5f0b62ea", "5f0b62ea"),
     blake2b="0" * 64,
+    text_digests=("1" * 32, "2" * 32, "3" * 32),
 )
 
 

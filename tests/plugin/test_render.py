@@ -163,3 +163,23 @@ def test_certifi_hashes_are_one_constant(tmp_path: Path) -> None:
     constants = [c for c in code.co_consts if isinstance(c, str)]
     constants += [item for c in code.co_consts if isinstance(c, tuple) for item in c]
     assert not set(hashes) & set(constants)  # no hash is a constant of its own
+
+
+def test_certifi_text_digests_name_each_roots_text(tmp_path: Path) -> None:
+    """``_data`` keeps each certifi root's PEM text's short BLAKE2b beside its subject hash, in
+    the same order and as one string (split only by a miss), the size the runtime computes."""
+    import hashlib
+
+    import certifi
+
+    from pyoxidizer_ssl import x509
+
+    rendered, _ = render.render_sources(config.validate({}, tmp_path))
+    namespace: dict[str, object] = {}
+    exec(compile(rendered["_data.py"], "_data.py", "exec"), namespace)
+    size = render.runtime_constant("_layout.py", "TEXT_DIGEST_SIZE")
+    texts = x509.pem_texts(Path(certifi.where()).read_bytes())
+    expected = [hashlib.blake2b(text, digest_size=size).hexdigest() for text in texts]
+    assert size >= 16 and len(expected) > 100
+    assert namespace["CERTIFI_TEXT_DIGESTS"] == " ".join(expected)
+    assert len(namespace["CERTIFI_HASHES"]) == len(expected)  # type: ignore[arg-type]
