@@ -424,19 +424,15 @@ def p2_contexts(
         # which the cache refuses: every mode then measures the private directory.
         home_env = clean_env(BENCH_HOME) if layouts else env
         run_env = clean_env(BENCH_HOME, XDG_RUNTIME_DIR=BENCH_RUNTIME) if layouts else env
+        clear = BENCH_RUNTIME + "/pyoxidizer-ssl"
         for name, boot in boots.items():
             modes[name] = (argv("context", str(boot)), run_env)
-            if name != "after" and layouts:  # the baseline's miss too: the split, before/after
+            if layouts:  # the baseline's miss too: the split, before and after
                 modes[f"{name} miss"] = (
-                    argv("context", str(boot)),
-                    {**run_env, "BENCH_CLEAR": BENCH_RUNTIME + "/pyoxidizer-ssl"},
-                )
-            if name == "after" and layouts:
-                clear = BENCH_RUNTIME + "/pyoxidizer-ssl"
-                modes["after miss"] = (
                     argv("context", str(boot)),
                     {**run_env, "BENCH_CLEAR": clear},
                 )
+            if name == "after" and layouts:
                 # No XDG variable (a container): our own directory in the namespace's /dev/shm.
                 modes["after miss /dev/shm"] = (
                     argv("context", str(boot)),
