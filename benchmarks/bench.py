@@ -342,32 +342,24 @@ for _ in range(spec["runs"]):
         if proc.returncode:
             raise SystemExit(name + ": " + proc.stderr[-2000:])
         out[name].append(json.loads(proc.stdout.splitlines()[-1]))
+def instructions(command, env):  # what callgrind counts for one run of command
+    log = "/tmp/callgrind.out.bench.%d" % os.getpid()
+    counter = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + log]
+    subprocess.run([*counter, *command], env=env, capture_output=True, check=True)
+    with open(log) as f:
+        total = int(next(l for l in f if l.startswith("summary:")).split()[1])
+    os.unlink(log)
+    return total
 counts = {}
 for name, (argv, env) in spec["counted"].items():
-    total = []
-    for stop in ([], ["stop"]):
-        log = "/tmp/callgrind.out.bench.%d" % os.getpid()
-        counter = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + log]
-        subprocess.run([*counter, *argv, *stop], env=env, capture_output=True, check=True)
-        with open(log) as f:
-            total.append(int(next(l for l in f if l.startswith("summary:")).split()[1]))
-        os.unlink(log)
-    counts[name] = total[0] - total[1]
+    counts[name] = instructions(argv, env) - instructions([*argv, "stop"], env)
 per = {}  # instructions per later context: N later contexts minus none, over N
 for name, (argv, env) in spec["per"].items():
     # A run first, uncounted: the counts above left the cache empty ("after miss" clears it),
     # so the first counted run would be a miss, not a hit like the second.
     subprocess.run([*argv[:5], "0", *argv[6:]], env=env, capture_output=True, check=True)
-    total = []
-    for later in (spec["later"], "0"):
-        log = "/tmp/callgrind.out.bench.%d" % os.getpid()
-        counter = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + log]
-        command = [*argv[:5], later, *argv[6:]]
-        subprocess.run([*counter, *command], env=env, capture_output=True, check=True)
-        with open(log) as f:
-            total.append(int(next(l for l in f if l.startswith("summary:")).split()[1]))
-        os.unlink(log)
-    per[name] = (total[0] - total[1]) / int(spec["later"])
+    more = instructions([*argv[:5], spec["later"], *argv[6:]], env)
+    per[name] = (more - instructions([*argv[:5], "0", *argv[6:]], env)) / int(spec["later"])
 print("RESULT " + json.dumps({"times": out, "counts": counts, "per": per}))
 """
 PER_LATER = "10"  # later contexts counted per process for the per-context instructions
@@ -401,9 +393,11 @@ def p2_contexts(
     files = {"bundle": work / "bundle.pem", "certifi": work / "certifi.pem"}
     files["bundle"].write_bytes(bundle)
     files["certifi"].write_bytes(certifi_pem)
+    texts = {"bundle": bundle, "certifi": bundle}  # what each layout's store holds
     if HOST_STORE.is_file():
+        texts["host"] = HOST_STORE.read_bytes() + ca.cert_pem.bytes()
         files["host"] = work / "host.pem"
-        files["host"].write_bytes(HOST_STORE.read_bytes() + ca.cert_pem.bytes())
+        files["host"].write_bytes(texts["host"])
     paths = json.dumps([CERTIFI_PARENT])
     later = "30"
     rows: list[tuple[str, float, str]] = []
@@ -471,8 +465,8 @@ def p2_contexts(
         )
         driver = [sys.executable, "-I", "-c", DRIVER, spec]
         if layouts:
-            text = files[file].read_bytes() if file == "host" else bundle
-            proc = run_in_layout(layout, driver, env, work / f"{layout}-{file}", text, timeout=3600)
+            where_run = work / f"{layout}-{file}"
+            proc = run_in_layout(layout, driver, env, where_run, texts[file], timeout=3600)
         else:
             proc = subprocess.run(driver, env=env, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
